@@ -1,0 +1,160 @@
+"""The DPO's policy admin: write drafts, preview them, publish; published versions are frozen."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import PolicyVersion
+from .rendering import render_policy
+from .selectors import policy_latest_published, policy_next_number
+from .services import policy_draft_create, policy_publish
+
+# Publishing and drafting are offered in the list and on each version's page.
+BOTH_LOCATIONS = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
+
+
+class PolicyVersionForm(forms.ModelForm):
+    class Meta:
+        model = PolicyVersion
+        fields = [
+            "number",
+            "language",
+            "effective_date",
+            "requires_reconsent",
+            "summary_of_changes",
+            "body",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        number, language = cleaned.get("number"), cleaned.get("language")
+        if number is None or not language:
+            return cleaned
+        latest = policy_latest_published(language=language)
+        if latest is not None and number <= latest.number:
+            self.add_error(
+                "number",
+                _("Version %(latest)s is already published; a new version needs a higher number.")
+                % {"latest": latest.number},
+            )
+        return cleaned
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    form = PolicyVersionForm
+    list_display = [
+        "number",
+        "language",
+        "status",
+        "effective_date",
+        "requires_reconsent",
+        "published_at",
+        "published_by",
+    ]
+    list_display_links = ["number"]
+    list_filter = ["status", "language", "requires_reconsent"]
+    list_select_related = ["published_by"]
+    search_fields = ["summary_of_changes", "body"]
+    date_hierarchy = "effective_date"
+    ordering = ["language", "-number"]
+    actions = ["publish_selected", "draft_from_selected"]
+    readonly_fields = ["preview", "status", "published_at", "published_by", "body_sha256"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: PolicyVersion | None = None):
+        main = ["number", "language", "effective_date", "requires_reconsent"]
+        text = ["summary_of_changes", "body"]
+        if obj is None:
+            return [(None, {"fields": main}), (_("Text"), {"fields": text})]
+        record = ["status", "published_at", "published_by", "body_sha256"]
+        return [
+            (None, {"fields": main}),
+            (_("Text"), {"fields": text}),
+            (_("Preview"), {"fields": ["preview"]}),
+            (_("Publication record"), {"fields": record}),
+        ]
+
+    def has_change_permission(self, request: HttpRequest, obj: PolicyVersion | None = None):
+        # A published version is evidence: the admin shows it read-only (a POST is a 403).
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: PolicyVersion | None = None):
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        # Bulk delete would reach published versions; drafts are deleted one by one.
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict:
+        """A new version starts as a copy of the latest one, with the next number."""
+        initial = super().get_changeform_initial_data(request)
+        language = initial.get("language") or request.LANGUAGE_CODE
+        latest = PolicyVersion.objects.in_language(language).order_by("-number").first()
+        initial.setdefault("language", language)
+        initial.setdefault("number", policy_next_number(language=language))
+        if latest is not None:
+            initial.setdefault("body", latest.body)
+        return initial
+
+    @admin.display(description=_("Preview"))
+    def preview(self, obj: PolicyVersion) -> str:
+        if not obj.pk:
+            return "—"
+        # render_policy sanitizes the HTML (nh3), so it is safe to show as is.
+        rendered = render_policy(obj.body).html
+        return mark_safe(f'<div class="policy-preview">{rendered}</div>')  # noqa: S308
+
+    @admin.action(
+        description=_("Publish the selected drafts"),
+        permissions=["change"],
+        location=BOTH_LOCATIONS,
+    )
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
+        published = 0
+        for version in queryset.order_by("language", "number"):
+            try:
+                policy_publish(version=version, by=request.user)
+            except ValidationError as error:
+                self.message_user(
+                    request, f"{version}: {' '.join(error.messages)}", level=messages.ERROR
+                )
+                continue
+            self.log_change(request, version, [{"changed": {"fields": ["status"]}}])
+            published += 1
+        if published:
+            self.message_user(
+                request,
+                ngettext("%(count)d version published.", "%(count)d versions published.", published)
+                % {"count": published},
+                level=messages.SUCCESS,
+            )
+
+    @admin.action(
+        description=_("Start a new draft from the selected version"),
+        permissions=["add"],
+        location=BOTH_LOCATIONS,
+    )
+    def draft_from_selected(self, request: HttpRequest, queryset: QuerySet[PolicyVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one version."), level=messages.WARNING)
+            return
+        source = queryset.get()
+        draft = policy_draft_create(language=source.language, based_on=source)
+        self.log_addition(request, draft, [{"added": {}}])
+        self.message_user(
+            request,
+            _("Draft version %(number)s created from version %(source)s.")
+            % {"number": draft.number, "source": source.number},
+            level=messages.SUCCESS,
+        )

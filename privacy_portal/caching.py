@@ -1,0 +1,57 @@
+"""Validators and fragment caching for the policy pages.
+
+Policy pages are read far more often than they change, and a published version never
+changes. So a page's ETag is derived from what it shows (the versions' fingerprints) plus
+everything else that could change its HTML (release, settings, language); a repeated request
+with that ETag is answered 304, and the rendered policy HTML is kept in the cache under the
+same fingerprint, so a warm request costs the one query that finds the version.
+"""
+
+import hashlib
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.translation import get_language
+
+from .rendering import RenderedPolicy, render_policy
+
+RENDER_CACHE_SECONDS = 24 * 60 * 60
+
+
+def page_etag(*parts: object) -> str:
+    """A strong ETag over the page's own parts and everything global that shapes HTML."""
+    material = [
+        settings.PORTAL_RELEASE,
+        settings.PORTAL_COMPANY_NAME,
+        settings.DPO_EMAIL,
+        settings.GA_MEASUREMENT_ID,
+        get_language() or "",
+        *map(str, parts),
+    ]
+    digest = hashlib.sha256("\x1f".join(material).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def conditional_page(
+    request: HttpRequest, etag: str, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Answer 304 when the client holds `etag`, else render and attach the validators."""
+    not_modified = get_conditional_response(request, etag=etag)
+    response = not_modified if not_modified is not None else render()
+    response.headers["ETag"] = etag
+    # Browsers may keep the page but must ask again each time: a new version shows at once.
+    patch_cache_control(response, no_cache=True)
+    return response
+
+
+def rendered_policy(*, body_sha256: str, load_body: Callable[[], str]) -> RenderedPolicy:
+    """The rendered HTML of a published body, cached by the body's fingerprint."""
+    key = "policy-html:" + page_etag(body_sha256).strip('"')
+    rendered = cache.get(key)
+    if rendered is None:
+        rendered = render_policy(load_body())
+        cache.set(key, rendered, RENDER_CACHE_SECONDS)
+    return rendered

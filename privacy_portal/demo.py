@@ -1,0 +1,86 @@
+"""Demo content for `make run`: two published policy versions and a DPO login.
+
+Loading is idempotent: what exists already is kept, so running the demo twice never
+changes or duplicates data.
+"""
+
+import datetime
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.db import transaction
+
+from .models import PolicyVersion
+from .roles import roles_sync
+from .services import policy_draft_create, policy_publish
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_DPO_USERNAME = "dpo"
+
+
+@dataclass(frozen=True)
+class DemoVersion:
+    number: int
+    filename: str
+    effective_date: datetime.date
+    summary: str
+
+
+DEMO_VERSIONS = [
+    DemoVersion(
+        1,
+        "policy-v1.en.md",
+        datetime.date(2025, 5, 25),
+        "First version of our privacy policy on this portal.",
+    ),
+    DemoVersion(
+        2,
+        "policy-v2.en.md",
+        datetime.date(2026, 1, 15),
+        "Security: only staff who need your data can see it, and their access is recorded.\n"
+        "Questions and Comments: we answer requests within one month.",
+    ),
+]
+
+
+@transaction.atomic
+def demo_policy_load() -> list[PolicyVersion]:
+    """Publish the demo versions that are not there yet; return those it created."""
+    created = []
+    for demo in DEMO_VERSIONS:
+        if PolicyVersion.objects.filter(language="en", number=demo.number).exists():
+            continue
+        draft = policy_draft_create(
+            language="en",
+            body=(DEMO_DIR / demo.filename).read_text(encoding="utf-8"),
+            summary_of_changes=demo.summary,
+            effective_date=demo.effective_date,
+        )
+        created.append(policy_publish(version=draft))
+    return created
+
+
+@transaction.atomic
+def demo_dpo_ensure(*, password_file: Path) -> tuple[AbstractUser, str]:
+    """The demo DPO login, in the DPO group; its password is kept in `password_file`
+    (outside version control) so every run can print it without resetting it."""
+    groups = roles_sync()
+    password = password_file.read_text().strip() if password_file.exists() else ""
+    User = get_user_model()
+    user = User.objects.filter(username=DEMO_DPO_USERNAME).first()
+    if user is None or not password or not user.check_password(password):
+        password = secrets.token_urlsafe(12)
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        password_file.touch(mode=0o600)
+        password_file.write_text(password + "\n")
+        if user is None:
+            user = User(username=DEMO_DPO_USERNAME, email=settings.DPO_EMAIL)
+        user.set_password(password)
+    user.is_staff = True
+    user.save()
+    user.groups.add(groups["DPO"])
+    return user, password

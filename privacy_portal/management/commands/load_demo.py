@@ -1,0 +1,37 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from privacy_portal.demo import demo_dpo_ensure, demo_policy_load
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo content (policy versions 1 and 2) and ensure a demo DPO login. "
+        "Safe to run again: existing data is kept."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--password-file",
+            type=Path,
+            default=Path(settings.BASE_DIR) / "var" / "demo-dpo-password",
+            help="Where the demo DPO password is kept between runs (default: var/).",
+        )
+
+    def handle(self, *args, password_file: Path, verbosity: int, **options):
+        created = demo_policy_load()
+        if verbosity >= 1:
+            if created:
+                numbers = ", ".join(str(v.number) for v in created)
+                message = f"Published demo policy version(s) {numbers}."
+                self.stdout.write(self.style.SUCCESS(message))
+            else:
+                self.stdout.write("Demo policy versions already present; nothing changed.")
+        user, password = demo_dpo_ensure(password_file=password_file)
+        self.stdout.write(
+            self.style.WARNING(
+                f"Demo DPO login for /admin/: username '{user.username}', password '{password}'"
+            )
+        )

@@ -1,0 +1,167 @@
+"""The versioned privacy policy.
+
+A published version is evidence: consent records and registrations point at the version
+they were given under, so its text must never change after publication. A change is a new
+version. The guard lives here (model and QuerySet) so that no code path — admin, shell or a
+careless service — can rewrite or delete a published version.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class PublishedPolicyVersionError(Exception):
+    """Raised when code tries to change or delete a published policy version."""
+
+
+class PolicyVersionQuerySet(models.QuerySet):
+    def published(self) -> "PolicyVersionQuerySet":
+        return self.filter(status=PolicyVersion.Status.PUBLISHED)
+
+    def drafts(self) -> "PolicyVersionQuerySet":
+        return self.filter(status=PolicyVersion.Status.DRAFT)
+
+    def in_language(self, language: str) -> "PolicyVersionQuerySet":
+        return self.filter(language=language)
+
+    def update(self, **kwargs):
+        if self.published().exists():
+            raise PublishedPolicyVersionError(
+                "Published policy versions cannot be changed; publish a new version instead."
+            )
+        return super().update(**kwargs)
+
+    def delete(self):
+        if self.published().exists():
+            raise PublishedPolicyVersionError("Published policy versions cannot be deleted.")
+        return super().delete()
+
+    delete.queryset_only = True
+
+
+class PolicyVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+
+    number = models.PositiveIntegerField(
+        _("version number"),
+        help_text=_("Versions are numbered 1, 2, 3, ... per language."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language this text is written in."),
+    )
+    effective_date = models.DateField(
+        _("effective date"),
+        null=True,
+        blank=True,
+        help_text=_("The day this version takes effect. Required to publish."),
+    )
+    body = models.TextField(
+        _("policy text"),
+        help_text=_(
+            "Markdown. Use ## for sections. {{ company_name }} and {{ dpo_email }} are "
+            "replaced by the configured company name and DPO address."
+        ),
+    )
+    summary_of_changes = models.TextField(
+        _("summary of changes"),
+        blank=True,
+        help_text=_("Shown in the history: what changed against the previous version."),
+    )
+    requires_reconsent = models.BooleanField(
+        _("requires re-consent"),
+        default=False,
+        help_text=_("Visitors are asked again for their choices when this version takes effect."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text=_("Drafts can be edited; a published version is frozen."),
+    )
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    body_sha256 = models.CharField(
+        _("SHA-256 of the text"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("Fingerprint of the published text, to prove what was shown."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = PolicyVersionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("policy version")
+        verbose_name_plural = _("policy versions")
+        ordering = ["language", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["language", "number"], name="policy_version_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="policy_version_number_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft")
+                | (
+                    models.Q(effective_date__isnull=False)
+                    & models.Q(published_at__isnull=False)
+                    & ~models.Q(body_sha256="")
+                ),
+                name="policy_version_published_complete",
+                violation_error_message=_("A published version needs an effective date."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} ({self.language}, {self.get_status_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Guard, not a side effect: the stored row decides, so publishing a draft works
+        # (it is stored as a draft) and any later write to it fails.
+        if self._stored_as_published():
+            raise PublishedPolicyVersionError(
+                f"Policy version {self.number} ({self.language}) is published and cannot be "
+                "changed; publish a new version instead."
+            )
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("privacy_portal:policy-version", kwargs={"number": self.number})
+
+    def delete(self, *args, **kwargs):
+        if self._stored_as_published():
+            raise PublishedPolicyVersionError(
+                f"Policy version {self.number} ({self.language}) is published and cannot be "
+                "deleted."
+            )
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def _stored_as_published(self) -> bool:
+        return (
+            self.pk is not None
+            and type(self)._base_manager.filter(pk=self.pk, status=self.Status.PUBLISHED).exists()
+        )

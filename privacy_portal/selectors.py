@@ -1,0 +1,78 @@
+"""Reads of the versioned policy.
+
+Each public page needs one query: the version rows are fetched without their body, which is
+loaded only when the rendered HTML is not cached yet.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
+
+from .models import PolicyVersion, PolicyVersionQuerySet
+
+
+def _preferring(queryset: PolicyVersionQuerySet, language: str) -> PolicyVersionQuerySet:
+    """Restrict to `language` and the default language, the requested one first.
+
+    One query answers "this language if it exists, else the default" for every page.
+    """
+    languages = {language, settings.LANGUAGE_CODE}
+    preference = Case(
+        When(language=language, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return queryset.filter(language__in=languages).alias(preference=preference)
+
+
+def policy_in_force(*, language: str, today: datetime.date | None = None) -> PolicyVersion | None:
+    """The published version in effect today, in `language` or else the default language."""
+    today = today or timezone.localdate()
+    published = PolicyVersion.objects.published().filter(effective_date__lte=today)
+    return _preferring(published, language).defer("body").order_by("preference", "-number").first()
+
+
+def policy_version_get(*, number: int, language: str) -> PolicyVersion | None:
+    """A published version by number, in `language` or else the default language."""
+    published = PolicyVersion.objects.published().filter(number=number)
+    return _preferring(published, language).defer("body").order_by("preference").first()
+
+
+def policy_version_with_previous(
+    *, number: int, language: str
+) -> tuple[PolicyVersion | None, PolicyVersion | None]:
+    """Version `number` and the published version before it, in one query."""
+    published = PolicyVersion.objects.published().filter(number__lte=number)
+    candidates = list(
+        _preferring(published, language).order_by("preference", "-number")[:2]
+        if number > 1
+        else _preferring(published, language).order_by("preference")[:1]
+    )
+    current = next((v for v in candidates if v.number == number), None)
+    if current is None:
+        return None, None
+    previous = next(
+        (v for v in candidates if v.number < number and v.language == current.language), None
+    )
+    return current, previous
+
+
+def policy_history(*, language: str) -> list[PolicyVersion]:
+    """Every published version, newest first, in `language` or else the default language."""
+    versions = list(
+        _preferring(PolicyVersion.objects.published(), language)
+        .defer("body")
+        .order_by("preference", "-number")
+    )
+    chosen = versions[0].language if versions else language
+    return [version for version in versions if version.language == chosen]
+
+
+def policy_latest_published(*, language: str) -> PolicyVersion | None:
+    """The highest-numbered published version in `language`, whatever its effective date."""
+    return PolicyVersion.objects.published().in_language(language).order_by("-number").first()
+
+
+def policy_next_number(*, language: str) -> int:
+    latest = PolicyVersion.objects.in_language(language).order_by("-number").first()
+    return latest.number + 1 if latest else 1

@@ -1,0 +1,35 @@
+"""Root URLconf. Public paths are a contract (see SPEC.md, "Public URLs")."""
+
+from django.contrib import admin
+from django.urls import include, path, register_converter
+
+from . import views
+
+
+class VersionNumberConverter:
+    """A version number: at most nine digits, so no database integer can overflow."""
+
+    regex = "[0-9]{1,9}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+register_converter(VersionNumberConverter, "version")
+
+portal_patterns = [
+    path("", views.home, name="home"),
+    path("privacy/", views.policy, name="policy"),
+    path("privacy/history/", views.policy_history, name="policy-history"),
+    path("privacy/v/<version:number>/", views.policy_version, name="policy-version"),
+    path("privacy/v/<version:number>/diff/", views.policy_diff, name="policy-diff"),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+urlpatterns = [
+    path("", include((portal_patterns, "privacy_portal"))),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,105 @@
+"""Public pages: home, the policy in force, its history, one version, a diff, health."""
+
+import logging
+from http import HTTPStatus
+
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from . import selectors
+from .caching import conditional_page, page_etag, rendered_policy
+from .diff import diff_policies
+from .models import PolicyVersion
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "privacy_portal/home.html")
+
+
+def _policy_page(request: HttpRequest, version: PolicyVersion, *, in_force: bool) -> HttpResponse:
+    def render_page() -> HttpResponse:
+        policy = rendered_policy(
+            body_sha256=version.body_sha256,
+            load_body=lambda: version.body,  # deferred: loads only on a cache miss
+        )
+        context = {"version": version, "policy": policy, "in_force": in_force}
+        return render(request, "privacy_portal/policy.html", context)
+
+    etag = page_etag("policy", version.pk, version.body_sha256, in_force)
+    return conditional_page(request, etag, render_page)
+
+
+@require_safe
+def policy(request: HttpRequest) -> HttpResponse:
+    version = selectors.policy_in_force(language=get_language())
+    if version is None:
+        raise Http404("No policy version has been published yet.")
+    return _policy_page(request, version, in_force=True)
+
+
+@require_safe
+def policy_version(request: HttpRequest, number: int) -> HttpResponse:
+    version = selectors.policy_version_get(number=number, language=get_language())
+    if version is None:
+        raise Http404("There is no published policy version with that number.")
+    return _policy_page(request, version, in_force=False)
+
+
+@require_safe
+def policy_history(request: HttpRequest) -> HttpResponse:
+    versions = selectors.policy_history(language=get_language())
+    current = selectors.policy_in_force(language=get_language())
+    etag = page_etag("history", *(v.body_sha256 for v in versions), current and current.pk)
+    return conditional_page(
+        request,
+        etag,
+        lambda: render(
+            request, "privacy_portal/history.html", {"versions": versions, "current": current}
+        ),
+    )
+
+
+@require_safe
+def policy_diff(request: HttpRequest, number: int) -> HttpResponse:
+    version, previous = selectors.policy_version_with_previous(
+        number=number, language=get_language()
+    )
+    if version is None:
+        raise Http404("There is no published policy version with that number.")
+
+    def render_page() -> HttpResponse:
+        sections = diff_policies(previous.body, version.body) if previous else []
+        context = {
+            "version": version,
+            "previous": previous,
+            "changed": [s for s in sections if s.state != "unchanged"],
+            "unchanged": [s for s in sections if s.state == "unchanged"],
+        }
+        return render(request, "privacy_portal/diff.html", context)
+
+    etag = page_etag("diff", version.body_sha256, previous and previous.body_sha256)
+    return conditional_page(request, etag, render_page)
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the app and its database answer, 503 otherwise (for load balancers)."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database does not answer")
+        return JsonResponse(
+            {"status": "error", "database": "unreachable"},
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+        )
+    return JsonResponse({"status": "ok", "database": "ok"})
