@@ -58,6 +58,13 @@ def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess
     )
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or ''}"
+
+
 # --- Under CI a skipped browser test is a failure ---------------------------------------------
 _skipped_e2e: list[str] = []
 
