@@ -61,3 +61,26 @@ def test_policy_page_fits_the_screen_and_is_captured(
     path = artifacts_dir / f"privacy-policy-{width}px.png"
     policy_page.screenshot(path=path, full_page=True)
     assert path.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/", "home"),
+        ("/privacy/history/", "history"),
+        ("/privacy/v/2/diff/", "diff"),
+        ("/privacy/v/99/", "not-found"),
+    ],
+)
+def test_other_pages_fit_a_phone_screen(
+    page: Page, live_server, live_demo_policy, artifacts_dir, path: str, name: str
+):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(f"{live_server.url}{path}")
+
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at 360px"
+    expect(page.get_by_role("main")).to_have_count(1)
+    page.screenshot(path=artifacts_dir / f"{name}-360px.png", full_page=True)
