@@ -14,6 +14,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 
+from consent.declarations import declarations_seed
+from consent.models import Cookie, CookieCategory
+
 from .models import PolicyVersion
 from .roles import roles_sync
 from .services import policy_draft_create, policy_publish
@@ -62,6 +65,12 @@ def demo_policy_load() -> list[PolicyVersion]:
         )
         created.append(policy_publish(version=draft))
     return created
+
+
+def demo_declarations_load() -> int:
+    """The cookie categories and cookies (a migration declares them too; this restores them
+    where a database was flushed, as between transactional tests)."""
+    return declarations_seed(CookieCategory, Cookie)
 
 
 @transaction.atomic

@@ -14,6 +14,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "privacy_portal.change_policyversion",
         "privacy_portal.delete_policyversion",
         "privacy_portal.view_policyversion",
+        # Cookie declarations: the DPO keeps them true to what the site sets.
+        "consent.add_cookiecategory",
+        "consent.change_cookiecategory",
+        "consent.delete_cookiecategory",
+        "consent.view_cookiecategory",
+        "consent.add_cookie",
+        "consent.change_cookie",
+        "consent.delete_cookie",
+        "consent.view_cookie",
+        # The consent log and its seals: read and export only (the admin allows no more).
+        "consent.view_consentrecord",
+        "consent.view_consentseal",
+        "consent.view_bannertext",
     ],
     # Marketing staff see nothing of the policy workflow, requests or consent evidence.
     "Marketing": [],

@@ -5,12 +5,16 @@ loaded only when the rendered HTML is not cached yet.
 """
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from .models import PolicyVersion, PolicyVersionQuerySet
+
+if TYPE_CHECKING:
+    from consent.policy import PolicyInfo
 
 
 def _preferring(queryset: PolicyVersionQuerySet, language: str) -> PolicyVersionQuerySet:
@@ -76,3 +80,26 @@ def policy_latest_published(*, language: str) -> PolicyVersion | None:
 def policy_next_number(*, language: str) -> int:
     latest = PolicyVersion.objects.in_language(language).order_by("-number").first()
     return latest.number + 1 if latest else 1
+
+
+def policy_info_for_consent(language: str) -> "PolicyInfo | None":
+    """The policy in force as the consent app needs it (CONSENT_POLICY_PROVIDER)."""
+    from consent.policy import PolicyInfo  # the consent app stays free of this project
+
+    version = policy_in_force(language=language)
+    if version is None:
+        return None
+    latest_reconsent = (
+        PolicyVersion.objects.published()
+        .in_language(version.language)
+        .filter(requires_reconsent=True, effective_date__lte=timezone.localdate())
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    return PolicyInfo(
+        number=version.number,
+        language=version.language,
+        url=version.get_absolute_url(),
+        reconsent_number=latest_reconsent or 0,
+    )

@@ -14,6 +14,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from consent.csp import csp_with_google_analytics
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -160,11 +162,11 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 # Django's own CSP with a per-request nonce; nothing inline is allowed. Google's analytics
-# hosts are added by the consent app only when GA_MEASUREMENT_ID is configured.
+# hosts are added only when GA_MEASUREMENT_ID is configured (see below).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
-    "style-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
     "img-src": [CSP.SELF, "data:"],
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
@@ -173,6 +175,21 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+if GA_MEASUREMENT_ID:
+    # Only with analytics configured; the consent module loads the tag only after consent.
+    SECURE_CSP = csp_with_google_analytics(SECURE_CSP)
+CSRF_FAILURE_VIEW = "privacy_portal.views.csrf_failure"
+
+# --- Consent (cookie banner and consent log) -------------------------------------------------
+CONSENT_COOKIE_NAME = "portal_consent"
+CONSENT_MAX_AGE_DAYS = env.int("CONSENT_MAX_AGE_DAYS", default=365)
+CONSENT_REFUSAL_REASK_DAYS = env.int("CONSENT_REFUSAL_REASK_DAYS", default=180)
+CONSENT_POLICY_PROVIDER = "privacy_portal.selectors.policy_info_for_consent"
+CONSENT_JURISDICTION = env.str("CONSENT_JURISDICTION", default="EU")
+# Proxies in front of the app that append the client address to X-Forwarded-For.
+CONSENT_TRUSTED_PROXIES = env.int(
+    "DJANGO_TRUSTED_PROXIES", default=1 if "SECURE_PROXY_SSL_HEADER" in globals() else 0
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

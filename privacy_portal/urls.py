@@ -31,5 +31,6 @@ portal_patterns = [
 
 urlpatterns = [
     path("", include((portal_patterns, "privacy_portal"))),
+    path("", include("consent.urls")),
     path("admin/", admin.site.urls),
 ]

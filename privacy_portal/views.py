@@ -7,6 +7,7 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -86,6 +87,19 @@ def policy_diff(request: HttpRequest, number: int) -> HttpResponse:
 
     etag = page_etag("diff", version.body_sha256, previous and previous.body_sha256)
     return conditional_page(request, etag, render_page)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form was posted without a valid CSRF token (usually an expired page)."""
+    message = _(
+        "This page has expired or your browser blocked a cookie this site needs. "
+        "Nothing was saved. Please reload the page and try again."
+    )
+    if "application/json" in request.headers.get("Accept", "") or (
+        request.content_type == "application/json"
+    ):
+        return JsonResponse({"error": message}, status=HTTPStatus.FORBIDDEN)
+    return render(request, "403.html", {"message": message}, status=HTTPStatus.FORBIDDEN)
 
 
 @never_cache

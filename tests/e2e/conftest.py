@@ -56,7 +56,23 @@ def artifacts_dir() -> Path:
 
 @pytest.fixture
 def live_demo_policy(transactional_db):
-    """The demo policy, committed so the live server's thread sees it."""
-    from privacy_portal.demo import demo_policy_load
+    """The demo content, committed so the live server's thread sees it. Transactional tests
+    flush the database afterwards, migrated cookie declarations included: restore them."""
+    from privacy_portal.demo import demo_declarations_load, demo_policy_load
 
+    demo_declarations_load()
     return demo_policy_load()
+
+
+def wait_for_js(page, expression: str, timeout: float = 5.0):
+    """Poll `expression` until it is truthy. Playwright's wait_for_function evaluates a
+    string with eval(), which the portal's CSP rightly forbids; evaluate() does not."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value or time.monotonic() > deadline:
+            assert value, f"timed out waiting for {expression}"
+            return value
+        page.wait_for_timeout(50)

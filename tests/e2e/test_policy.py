@@ -38,6 +38,9 @@ def test_table_of_contents_links_jump_to_their_sections(policy_page: Page):
 
 
 def test_keyboard_user_can_skip_to_the_content(policy_page: Page):
+    policy_page.get_by_role("button", name="Reject all").click()  # the banner has focus first
+    expect(policy_page.get_by_role("dialog")).to_be_hidden()
+    policy_page.reload()
     policy_page.keyboard.press("Tab")
     skip = policy_page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()

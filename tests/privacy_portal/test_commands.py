@@ -2,10 +2,11 @@ import re
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 
 from privacy_portal.models import PolicyVersion
+from privacy_portal.roles import ROLE_PERMISSIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +52,14 @@ def test_demo_dpo_is_staff_without_superuser_powers(tmp_path):
 
 
 def test_sync_roles_sets_exactly_the_declared_permissions():
+    dpo = Group.objects.create(name="DPO")
+    dpo.permissions.add(Permission.objects.get(codename="change_user"))  # a stray grant
     out = StringIO()
+
     call_command("sync_roles", stdout=out)
 
-    assert "DPO: 4 permission(s)" in out.getvalue()
-    assert "Marketing: 0 permission(s)" in out.getvalue()
+    for name, declared in ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=name)
+        granted = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+        assert granted == set(declared)
+        assert f"{name}: {len(declared)} permission(s)" in out.getvalue()

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from privacy_portal.demo import demo_dpo_ensure, demo_policy_load
+from privacy_portal.demo import demo_declarations_load, demo_dpo_ensure, demo_policy_load
 
 
 class Command(BaseCommand):
@@ -21,6 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, password_file: Path, verbosity: int, **options):
+        demo_declarations_load()
         created = demo_policy_load()
         if verbosity >= 1:
             if created:

@@ -1,0 +1,190 @@
+"""Cookie declarations (edited by the DPO) and the consent log (read-only evidence)."""
+
+import csv
+import uuid
+
+from django.contrib import admin
+from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .configuration import configuration_invalidate
+from .models import (
+    BannerText,
+    ConsentRecord,
+    ConsentSeal,
+    ConsentSealEntry,
+    Cookie,
+    CookieCategory,
+)
+from .sealing import RECORD_FIELDS
+
+# The categories the banner, Consent Mode and GPC rely on: they can be edited, not removed.
+BUILT_IN_CATEGORIES = {"necessary", "preferences", "analytics", "marketing"}
+
+
+class DeclarationAdmin(admin.ModelAdmin):
+    """A change to any declaration changes the configuration revision: visitors are asked
+    again about the categories concerned. The cached configuration is dropped at once."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        configuration_invalidate()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        configuration_invalidate()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        configuration_invalidate()
+
+
+class CookieInline(admin.TabularInline):
+    model = Cookie
+    extra = 0
+    fields = ["name", "provider", "purpose", "duration"]
+
+
+@admin.register(CookieCategory)
+class CookieCategoryAdmin(DeclarationAdmin):
+    list_display = ["name", "slug", "is_necessary", "order", "cookie_count"]
+    list_editable = ["order"]
+    search_fields = ["name", "slug", "description"]
+    inlines = [CookieInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(cookie_total=Count("cookies"))
+
+    @admin.display(description=_("cookies"), ordering="cookie_total")
+    def cookie_count(self, obj: CookieCategory) -> int:
+        return obj.cookie_total
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["slug", "is_necessary"] if obj and obj.slug in BUILT_IN_CATEGORIES else []
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.slug in BUILT_IN_CATEGORIES:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        configuration_invalidate()
+
+
+@admin.register(Cookie)
+class CookieAdmin(DeclarationAdmin):
+    list_display = ["name", "provider", "category", "duration"]
+    list_filter = ["category"]
+    list_select_related = ["category"]
+    search_fields = ["name", "provider", "purpose"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Evidence: staff may read and export it; nobody adds, changes or deletes it here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SealedFilter(admin.SimpleListFilter):
+    title = _("sealed")
+    parameter_name = "sealed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_sealed=True)
+        if self.value() == "no":
+            return queryset.filter(is_sealed=False)
+        return queryset
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A user agent is visitor-controlled: never let a spreadsheet read it as a formula.
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "consent_id",
+        "action",
+        "granted",
+        "policy_version",
+        "config_revision",
+        "gpc",
+        "sealed",
+    ]
+    list_filter = ["action", "gpc", SealedFilter, "language", "policy_version", "created_at"]
+    search_fields = ["=consent_id", "=receipt_id"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv"]
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        sealed = Exists(ConsentSealEntry.objects.filter(record_id=OuterRef("pk")))
+        return super().get_queryset(request).annotate(is_sealed=sealed)
+
+    def get_search_results(self, request, queryset, search_term):
+        # Consent ids are UUIDs: a term that is not one matches nothing (instead of a 500).
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            value = uuid.UUID(term)
+        except ValueError:
+            return queryset.none(), False
+        return queryset.filter(consent_id=value) | queryset.filter(receipt_id=value), False
+
+    @admin.display(description=_("granted"))
+    def granted(self, record: ConsentRecord) -> str:
+        return ", ".join(slug for slug, on in sorted(record.states.items()) if on) or "—"
+
+    @admin.display(description=_("sealed"), boolean=True, ordering="is_sealed")
+    def sealed(self, record: ConsentRecord) -> bool:
+        return record.is_sealed
+
+    @admin.action(description=_("Export the selected records as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[ConsentRecord]) -> HttpResponse:
+        stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="consent-log-{stamp}.csv"'
+        writer = csv.writer(response)
+        writer.writerow(RECORD_FIELDS)
+        for record in queryset.order_by("created_at", "id").iterator(chunk_size=2000):
+            row = []
+            for name in RECORD_FIELDS:
+                value = getattr(record, name)
+                if name == "states":
+                    value = ";".join(
+                        f"{k}={'on' if v else 'off'}" for k, v in sorted(value.items())
+                    )
+                row.append(_csv_cell(value))
+            writer.writerow(row)
+        return response
+
+
+@admin.register(ConsentSeal)
+class ConsentSealAdmin(ReadOnlyAdmin):
+    list_display = ["sequence", "created_at", "cutoff", "record_count", "chain_sha256"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(BannerText)
+class BannerTextAdmin(ReadOnlyAdmin):
+    list_display = ["sha256", "language", "first_shown_at"]
+    list_filter = ["language"]
+    search_fields = ["=sha256", "text"]

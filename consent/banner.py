@@ -1,0 +1,159 @@
+"""What the banner shows a visitor, and the SHA-256 of its text as shown.
+
+The same function renders the banner for a page and recomputes it when the decision
+arrives, so the hash in the log is the hash of exactly the words the visitor read (the
+language, the categories asked about, the GPC notice included).
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
+
+from django.contrib.staticfiles import finders
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import strip_tags
+from django.utils.translation import get_language
+
+from . import conf
+from .configuration import Configuration, configuration_current
+from .cookies import ConsentState, consent_cookie_read
+from .selectors import GPC_LOCKED, Prompt, consent_prompt
+from .visitor import gpc_signal
+
+SCOPE_PROMPT = "prompt"
+SCOPE_ALL = "all"
+GA_LOADER = "https://www.googletagmanager.com/gtag/js?id={id}"
+
+
+@dataclass(frozen=True)
+class BannerCategory:
+    slug: str
+    name: str
+    description: str
+    is_necessary: bool
+    checked: bool
+    locked: bool
+
+
+@dataclass(frozen=True)
+class Banner:
+    """Everything the banner template needs, for one visitor and one scope."""
+
+    configuration: Configuration
+    state: ConsentState | None
+    prompt: Prompt
+    gpc: bool
+    scope: str
+    language: str
+    has_decision: bool
+
+    @property
+    def categories(self) -> list[BannerCategory]:
+        asked = (
+            self.prompt.categories
+            if self.scope == SCOPE_PROMPT
+            else frozenset(self.configuration.slugs)
+        )
+        return [
+            BannerCategory(
+                slug=c.slug,
+                name=c.name,
+                description=c.description,
+                is_necessary=c.is_necessary,
+                checked=c.is_necessary or bool(self.state and self.state.granted(c.slug)),
+                locked=c.is_necessary or (self.gpc and c.slug in GPC_LOCKED),
+            )
+            for c in self.configuration.categories
+            if c.is_necessary or c.slug in asked
+        ]
+
+    @property
+    def reason(self) -> str:
+        return self.prompt.reason if self.scope == SCOPE_PROMPT else ""
+
+    def context(
+        self, request: HttpRequest | None, *, inline: bool = False, next_url: str | None = None
+    ) -> dict:
+        return {
+            "banner": self,
+            "categories": self.categories,
+            "reason": self.reason,
+            "has_decision": self.has_decision,
+            "inline": inline,
+            "prefix": "cs" if inline else "cc",
+            "show": inline or (self.scope == SCOPE_PROMPT and self.prompt.needed),
+            "endpoint": reverse("consent:decide"),
+            "receipt_url": reverse("consent:receipt"),
+            "cookies_url": reverse("consent:cookies"),
+            "next": next_url or (request.get_full_path() if request is not None else "/"),
+        }
+
+    def html(
+        self, request: HttpRequest | None, *, inline: bool = False, next_url: str | None = None
+    ) -> str:
+        context = self.context(request, inline=inline, next_url=next_url)
+        return render_to_string("consent/_banner.html", context, request)
+
+    @property
+    def text(self) -> str:
+        """The visible text, whitespace folded (attributes such as tokens are not text).
+        Which switches are on is not text, so the state itself is left out of the key."""
+        return _banner_text(replace(self, state=None))
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(f"{self.language}\n{self.text}".encode()).hexdigest()
+
+
+@lru_cache(maxsize=512)
+def _banner_text(banner: Banner) -> str:
+    # Cached per distinct banner, so recording a decision does not render a template.
+    html = banner.html(None)
+    return re.sub(r"\s+", " ", strip_tags(html)).strip()
+
+
+def banner_build(
+    *,
+    configuration: Configuration,
+    state: ConsentState | None,
+    gpc: bool,
+    language: str,
+    scope: str | None = None,
+) -> Banner:
+    """The banner for a visitor in `state`: asking about what needs a decision (scope
+    "prompt"), or, when nothing does, offering every category again (scope "all", hidden
+    until the visitor reopens it)."""
+    prompt = consent_prompt(state=state, configuration=configuration, gpc=gpc)
+    if scope is None:
+        scope = SCOPE_PROMPT if prompt.needed else SCOPE_ALL
+    return Banner(configuration, state, prompt, gpc, scope, language, state is not None)
+
+
+def banner_for(request: HttpRequest, *, scope: str | None = None) -> Banner:
+    language = get_language() or "en"
+    return banner_build(
+        configuration=configuration_current(language),
+        state=consent_cookie_read(request),
+        gpc=gpc_signal(request),
+        language=language,
+        scope=scope,
+    )
+
+
+def ga_config(state: ConsentState | None) -> dict | None:
+    """Google Analytics for the browser, only once analytics consent exists."""
+    measurement_id = conf.ga_measurement_id()
+    if not measurement_id or state is None or not state.granted("analytics"):
+        return None
+    return {"id": measurement_id, "src": GA_LOADER.format(id=measurement_id)}
+
+
+@cache
+def banner_css() -> str:
+    """The banner's stylesheet, inlined into the page: no extra request per page view."""
+    path = finders.find("consent/consent.css")
+    with open(path, encoding="utf-8") as css:
+        return css.read()

@@ -1,0 +1,230 @@
+"""Cookie declarations and the consent log.
+
+Declarations (categories and their cookies) are edited by the DPO in the admin. The log is
+evidence: records are appended and never changed or deleted through the app; seals chain
+their hashes so any later change in the database is detectable (see sealing.py).
+"""
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or delete consent evidence."""
+
+
+class CookieCategory(models.Model):
+    slug = models.SlugField(
+        _("identifier"),
+        max_length=32,
+        unique=True,
+        help_text=_(
+            "Used in the consent cookie and in data-category attributes; "
+            "'necessary', 'preferences', 'analytics' and 'marketing' have a fixed meaning."
+        ),
+    )
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(
+        _("description"), help_text=_("Shown to visitors beside the category's switch.")
+    )
+    is_necessary = models.BooleanField(
+        _("strictly necessary"),
+        default=False,
+        help_text=_("Always on; visitors cannot switch it off (no consent is needed)."),
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("cookie category")
+        verbose_name_plural = _("cookie categories")
+        ordering = ["order", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cookie(models.Model):
+    name = models.CharField(
+        _("name or pattern"),
+        max_length=128,
+        help_text=_("The cookie's name; use * as a wildcard, e.g. _ga_* for _ga_<container-id>."),
+    )
+    provider = models.CharField(
+        _("provider"), max_length=128, help_text=_("Who sets and reads the cookie.")
+    )
+    purpose = models.TextField(_("purpose"), help_text=_("Why the cookie is used."))
+    duration = models.CharField(
+        _("duration"), max_length=64, help_text=_("How long it stays, e.g. '2 years', 'session'.")
+    )
+    category = models.ForeignKey(
+        CookieCategory,
+        verbose_name=_("category"),
+        on_delete=models.PROTECT,
+        related_name="cookies",
+    )
+
+    class Meta:
+        verbose_name = _("cookie")
+        verbose_name_plural = _("cookies")
+        ordering = ["category__order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "provider"], name="cookie_unique_per_provider")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BannerText(models.Model):
+    """The exact text of a banner as shown, kept once per SHA-256, so a log row's hash can
+    always be matched to the words the visitor read."""
+
+    sha256 = models.CharField(_("SHA-256"), max_length=64, primary_key=True)
+    language = models.CharField(_("language"), max_length=8)
+    text = models.TextField(_("text"))
+    first_shown_at = models.DateTimeField(_("first recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("banner text")
+        verbose_name_plural = _("banner texts")
+
+    def __str__(self) -> str:
+        return f"{self.language} {self.sha256[:12]}"
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    def for_consent_id(self, consent_id: uuid.UUID) -> "ConsentRecordQuerySet":
+        return self.filter(consent_id=consent_id)
+
+    def unsealed(self) -> "ConsentRecordQuerySet":
+        return self.exclude(
+            models.Exists(ConsentSealEntry.objects.filter(record_id=models.OuterRef("pk")))
+        )
+
+    def update(self, **kwargs):
+        raise AppendOnlyError("The consent log is append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("The consent log is append-only.")
+
+    delete.queryset_only = True
+
+
+class ConsentRecord(models.Model):
+    """One decision of one visitor: proof of consent (or of its refusal or withdrawal)."""
+
+    class Action(models.TextChoices):
+        ACCEPT_ALL = "accept_all", _("Accept all")
+        REJECT_ALL = "reject_all", _("Reject all")
+        CUSTOM = "custom", _("Custom choice")
+        WITHDRAW = "withdraw", _("Withdrawal")
+        GPC = "gpc", _("Global Privacy Control signal")
+
+    receipt_id = models.UUIDField(_("receipt id"), default=uuid.uuid4, unique=True, editable=False)
+    consent_id = models.UUIDField(
+        _("consent id"),
+        db_index=True,
+        help_text=_("Identifies one browser's decisions; stored in its consent cookie."),
+    )
+    created_at = models.DateTimeField(_("time"), db_index=True)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    states = models.JSONField(
+        _("category states"), help_text=_("Each decided category: true (granted) or false.")
+    )
+    config_revision = models.CharField(
+        _("cookie configuration revision"),
+        max_length=16,
+        help_text=_("Fingerprint of the declared categories and cookies at the time."),
+    )
+    policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
+    policy_language = models.CharField(_("policy language"), max_length=8, blank=True)
+    banner_sha256 = models.CharField(
+        _("banner SHA-256"), max_length=64, help_text=_("Hash of the banner text as shown.")
+    )
+    language = models.CharField(_("language shown"), max_length=8)
+    ip_prefix = models.CharField(
+        _("IP prefix"), max_length=64, blank=True, help_text=_("IPv4 /24 or IPv6 /48 only.")
+    )
+    user_agent = models.CharField(_("user agent"), max_length=256, blank=True)
+    gpc = models.BooleanField(_("Global Privacy Control"), default=False)
+
+    objects = ConsentRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent log")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["consent_id", "-created_at"], name="consent_id_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} {self.get_action_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Consent records cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Consent records cannot be deleted.")
+
+
+class ConsentSeal(models.Model):
+    """A batch of consent records whose hashes are fixed and chained to the previous seal."""
+
+    sequence = models.PositiveIntegerField(
+        _("sequence"), unique=True, help_text=_("1 for the first seal, then one more each time.")
+    )
+    created_at = models.DateTimeField(_("sealed at"), auto_now_add=True)
+    cutoff = models.DateTimeField(
+        _("cut-off"), help_text=_("Every record up to this time is in this seal or an earlier one.")
+    )
+    previous = models.OneToOneField(
+        "self",
+        verbose_name=_("previous seal"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next",
+    )
+    record_count = models.PositiveIntegerField(_("records"))
+    entries_sha256 = models.CharField(_("SHA-256 of the entries"), max_length=64)
+    chain_sha256 = models.CharField(
+        _("chain SHA-256"),
+        max_length=64,
+        unique=True,
+        help_text=_("SHA-256 of the previous seal's chain hash and this seal's entries."),
+    )
+
+    class Meta:
+        verbose_name = _("consent log seal")
+        verbose_name_plural = _("consent log seals")
+        ordering = ["-sequence"]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.chain_sha256[:12]}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Seals cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class ConsentSealEntry(models.Model):
+    """A record's hash as sealed. The record id is a plain number, not a foreign key, so a
+    record removed from the log leaves its entry behind to be reported."""
+
+    seal = models.ForeignKey(
+        ConsentSeal, verbose_name=_("seal"), on_delete=models.PROTECT, related_name="entries"
+    )
+    record_id = models.BigIntegerField(_("record id"), unique=True)
+    record_sha256 = models.CharField(_("record SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("sealed record")
+        verbose_name_plural = _("sealed records")
+        ordering = ["record_id"]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.record_sha256[:12]}"

@@ -1,0 +1,201 @@
+"""Sealing and verifying the consent log.
+
+A seal fixes the SHA-256 of each record in a batch (kept in its own entries, so a record
+removed from the log leaves a trace) and chains to the previous seal: the entries' digest
+and the previous chain hash give this seal's chain hash. Verification recomputes all of it
+and names each record changed, removed or inserted since sealing.
+
+Sealing never updates a consent record, so it takes no lock that ordinary consent writes
+would wait for; only two sealers wait for each other (they lock the latest seal).
+"""
+
+import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import conf
+from .models import ConsentRecord, ConsentSeal, ConsentSealEntry
+
+GENESIS = "0" * 64
+CHUNK = 2000
+RECORD_FIELDS = [
+    "id",
+    "receipt_id",
+    "consent_id",
+    "created_at",
+    "action",
+    "states",
+    "config_revision",
+    "policy_version",
+    "policy_language",
+    "banner_sha256",
+    "language",
+    "ip_prefix",
+    "user_agent",
+    "gpc",
+]
+
+
+def record_sha256(record: ConsentRecord) -> str:
+    """SHA-256 over a canonical JSON of every field of the record."""
+    values = {}
+    for name in RECORD_FIELDS:
+        value = getattr(record, name)
+        if isinstance(value, datetime.datetime):
+            value = value.astimezone(datetime.UTC).isoformat()
+        elif not isinstance(value, (str, int, bool, dict, type(None))):
+            value = str(value)
+        values[name] = value
+    canonical = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _entry_line(record_id: int, digest: str) -> bytes:
+    return f"{record_id}:{digest}\n".encode()
+
+
+def _chain(previous_chain: str, entries_sha256: str) -> str:
+    return hashlib.sha256(f"{previous_chain}:{entries_sha256}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SealPlan:
+    cutoff: datetime.datetime
+    record_count: int
+
+
+def consent_log_unsealed(*, now: datetime.datetime | None = None) -> SealPlan:
+    """What a seal made now would hold (for --dry-run)."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(
+        seconds=conf.get("CONSENT_SEAL_DELAY_SECONDS")
+    )
+    count = ConsentRecord.objects.unsealed().filter(created_at__lte=cutoff).count()
+    return SealPlan(cutoff=cutoff, record_count=count)
+
+
+@transaction.atomic
+def consent_log_seal(*, now: datetime.datetime | None = None) -> ConsentSeal | None:
+    """Seal every unsealed record older than CONSENT_SEAL_DELAY_SECONDS; None if none."""
+    previous = ConsentSeal.objects.select_for_update().order_by("-sequence").first()
+    plan = consent_log_unsealed(now=now)
+    if previous is not None and plan.cutoff < previous.cutoff:
+        plan = SealPlan(cutoff=previous.cutoff, record_count=plan.record_count)
+    records = ConsentRecord.objects.unsealed().filter(created_at__lte=plan.cutoff).order_by("id")
+    digest = hashlib.sha256()
+    entries = []
+    for record in records.iterator(chunk_size=CHUNK):
+        record_digest = record_sha256(record)
+        digest.update(_entry_line(record.pk, record_digest))
+        entries.append((record.pk, record_digest))
+    if not entries:
+        return None
+    entries_sha256 = digest.hexdigest()
+    seal = ConsentSeal(
+        sequence=(previous.sequence + 1) if previous else 1,
+        cutoff=plan.cutoff,
+        previous=previous,
+        record_count=len(entries),
+        entries_sha256=entries_sha256,
+        chain_sha256=_chain(previous.chain_sha256 if previous else GENESIS, entries_sha256),
+    )
+    seal.full_clean(validate_unique=False)
+    seal.save()
+    ConsentSealEntry.objects.bulk_create(
+        (ConsentSealEntry(seal=seal, record_id=pk, record_sha256=h) for pk, h in entries),
+        batch_size=CHUNK,
+    )
+    return seal
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # "changed", "removed", "inserted", "seal"
+    message: str
+    record_id: int | None = None
+
+
+@dataclass
+class Verification:
+    seals: int = 0
+    records: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _chunks(queryset, size: int = CHUNK) -> Iterator[list]:
+    batch = []
+    for item in queryset.iterator(chunk_size=size):
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def consent_log_verify() -> Verification:
+    """Recompute every seal and sealed record; report every difference."""
+    result = Verification()
+    previous_chain, expected_sequence, latest = GENESIS, 1, None
+    for seal in ConsentSeal.objects.order_by("sequence"):
+        result.seals += 1
+        if seal.sequence != expected_sequence:
+            result.problems.append(
+                Problem("seal", f"seal {expected_sequence} is missing before seal {seal.sequence}")
+            )
+        digest = hashlib.sha256()
+        count = 0
+        for entries in _chunks(seal.entries.order_by("record_id")):
+            records = ConsentRecord.objects.in_bulk([e.record_id for e in entries])
+            for entry in entries:
+                count += 1
+                digest.update(_entry_line(entry.record_id, entry.record_sha256))
+                record = records.get(entry.record_id)
+                if record is None:
+                    result.problems.append(
+                        Problem(
+                            "removed",
+                            f"record {entry.record_id} was removed after sealing "
+                            f"(seal {seal.sequence})",
+                            entry.record_id,
+                        )
+                    )
+                elif record_sha256(record) != entry.record_sha256:
+                    result.problems.append(
+                        Problem(
+                            "changed",
+                            f"record {entry.record_id} was changed after sealing "
+                            f"(seal {seal.sequence})",
+                            entry.record_id,
+                        )
+                    )
+        result.records += count
+        if count != seal.record_count or digest.hexdigest() != seal.entries_sha256:
+            result.problems.append(
+                Problem("seal", f"seal {seal.sequence}: its sealed entries were altered")
+            )
+        if _chain(previous_chain, seal.entries_sha256) != seal.chain_sha256:
+            result.problems.append(
+                Problem("seal", f"seal {seal.sequence}: the hash chain is broken")
+            )
+        previous_chain, expected_sequence, latest = seal.chain_sha256, seal.sequence + 1, seal
+    if latest is not None:
+        inserted = ConsentRecord.objects.unsealed().filter(created_at__lte=latest.cutoff)
+        for record_id in inserted.order_by("id").values_list("id", flat=True):
+            result.problems.append(
+                Problem(
+                    "inserted",
+                    f"record {record_id} was inserted after sealing "
+                    f"(dated before seal {latest.sequence}'s cut-off)",
+                    record_id,
+                )
+            )
+    return result

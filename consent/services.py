@@ -1,0 +1,157 @@
+"""Writes of the consent app: recording a decision."""
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from . import conf
+from .banner import Banner
+from .cookies import ConsentState
+from .models import BannerText, ConsentRecord
+from .selectors import GPC_LOCKED, consent_latest_record
+
+Action = ConsentRecord.Action
+
+
+@dataclass(frozen=True)
+class Decision:
+    state: ConsentState
+    record: ConsentRecord
+    created: bool
+
+
+def consent_states_decide(
+    *,
+    action: str,
+    requested: frozenset[str],
+    scope: frozenset[str],
+    previous: dict[str, bool],
+    necessary: frozenset[str],
+    gpc: bool,
+) -> dict[str, bool]:
+    """The state of every decided category after `action`.
+
+    Only the categories in `scope` (those the visitor was asked about) change; the rest
+    keep their earlier decision. Necessary categories are always on, and under Global
+    Privacy Control the GPC-locked categories stay off whatever was clicked.
+    """
+    states = dict(previous)
+    for slug in scope:
+        if action == Action.ACCEPT_ALL:
+            states[slug] = True
+        elif action in (Action.REJECT_ALL, Action.WITHDRAW):
+            states[slug] = False
+        elif action == Action.CUSTOM:
+            states[slug] = slug in requested
+    states.update(dict.fromkeys(necessary, True))
+    if gpc or action == Action.GPC:
+        states.update(dict.fromkeys(GPC_LOCKED, False))
+    return dict(sorted(states.items()))
+
+
+def _banner_text_keep(banner: Banner) -> None:
+    """Store the banner's text once per hash (the log row refers to it by hash)."""
+    key = f"consent:banner-text:{banner.sha256}"
+    if cache.get(key):
+        return
+    BannerText.objects.get_or_create(
+        sha256=banner.sha256, defaults={"language": banner.language, "text": banner.text}
+    )
+    cache.set(key, True, None)
+
+
+def _identical(record: ConsentRecord, states: dict, banner: Banner, action: str, gpc: bool) -> bool:
+    """The same decision on the same configuration and policy. The banner's wording may
+    differ (the reopened settings read "Your cookie settings"): the earlier row already
+    proves this decision and what was shown when it was made."""
+    policy = banner.configuration.policy
+    return (
+        record.states == states
+        and record.action == action
+        and record.config_revision == banner.configuration.revision
+        and record.policy_version == (policy.number if policy else None)
+        and record.gpc == gpc
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    banner: Banner,
+    action: str,
+    requested: frozenset[str] = frozenset(),
+    ip_prefix: str = "",
+    user_agent: str = "",
+    now: datetime.datetime | None = None,
+) -> Decision:
+    """Record a visitor's decision on what `banner` showed them and return the new state.
+
+    The visitor keeps their consent id across decisions. Clicking the same decision again
+    within CONSENT_DEDUP_HOURS adds no row: the log stays proof, not noise.
+    """
+    now = now or timezone.now()
+    configuration, previous = banner.configuration, banner.state
+    if action in (Action.WITHDRAW, Action.GPC):
+        scope = configuration.optional_slugs
+    else:
+        scope = frozenset(c.slug for c in banner.categories if not c.is_necessary)
+    if action == Action.GPC:
+        scope = frozenset()
+    necessary = configuration.slugs - configuration.optional_slugs
+    states = consent_states_decide(
+        action=action,
+        requested=requested,
+        scope=scope,
+        previous=previous.states if previous else {},
+        necessary=necessary,
+        gpc=banner.gpc,
+    )
+    consent_id = previous.consent_id if previous else uuid.uuid4()
+    policy = configuration.policy
+    gpc = banner.gpc or action == Action.GPC
+
+    latest = consent_latest_record(consent_id=consent_id) if previous else None
+    window = datetime.timedelta(hours=conf.get("CONSENT_DEDUP_HOURS"))
+    if (
+        latest
+        and _identical(latest, states, banner, action, gpc)
+        and (now - latest.created_at < window)
+    ):
+        record, created = latest, False
+    else:
+        _banner_text_keep(banner)
+        record = ConsentRecord(
+            consent_id=consent_id,
+            created_at=now,
+            action=action,
+            states=states,
+            config_revision=configuration.revision,
+            policy_version=policy.number if policy else None,
+            policy_language=policy.language if policy else "",
+            banner_sha256=banner.sha256,
+            language=banner.language,
+            ip_prefix=ip_prefix,
+            user_agent=user_agent,
+            gpc=gpc,
+        )
+        # receipt_id is a fresh UUID (and unique in the database): skip the query that
+        # validate_unique would spend on it, on the hottest write of the portal.
+        record.full_clean(validate_unique=False)
+        record.save()
+        created = True
+
+    fingerprints = configuration.fingerprints
+    state = ConsentState(
+        consent_id=consent_id,
+        states=states,
+        fingerprints={slug: fingerprints[slug] for slug in states if slug in fingerprints},
+        revision=configuration.revision,
+        policy_version=policy.number if policy else None,
+        decided_at=record.created_at,
+        gpc=record.gpc,
+    )
+    return Decision(state=state, record=record, created=created)
