@@ -9,8 +9,7 @@ CATEGORIES = [
         "slug": "necessary",
         "name": "Strictly necessary",
         "description": (
-            "Needed for the site to work and to remember your cookie choice. "
-            "They are always on and are not used to track you."
+            "Run the site and remember your choices. Always on, never used to track you."
         ),
         "is_necessary": True,
         "order": 0,
@@ -26,8 +25,8 @@ CATEGORIES = [
         "slug": "analytics",
         "name": "Analytics",
         "description": (
-            "Google Analytics counts visits and shows us how the site is used, so we can "
-            "improve it. Data goes to Google, possibly in the United States."
+            "Google Analytics counts visits so we can improve the site. "
+            "Data goes to Google, possibly in the USA."
         ),
         "is_necessary": False,
         "order": 2,
@@ -35,9 +34,7 @@ CATEGORIES = [
     {
         "slug": "marketing",
         "name": "Marketing",
-        "description": (
-            "Measure and personalise advertising, and share data with advertising partners."
-        ),
+        "description": "Personalise and measure ads, and share data with ad partners.",
         "is_necessary": False,
         "order": 3,
     },

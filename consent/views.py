@@ -119,6 +119,7 @@ def decide(request: HttpRequest) -> HttpResponse:
                 "receipt": reverse("consent:receipt"),
                 "ga": ga_config(state),
                 "prompt": after.prompt.needed,
+                "message": _("Your choices have been saved."),
                 "banner": after.html(request, next_url=target),
             }
         )

@@ -264,3 +264,34 @@ def test_banner_is_readable_on_a_phone(page: Page, ga_site, artifacts_dir):
         switch.scroll_into_view_if_needed()
         expect(switch).to_be_in_viewport()
     page.screenshot(path=artifacts_dir / "banner-customise-360px.png")
+
+
+def test_gated_scripts_run_only_once_their_category_is_granted(page: Page, context, ga_site):
+    runs = []
+    context.route(
+        "**/static/gated-widget.js",
+        lambda route: (
+            runs.append(route.request.url),
+            route.fulfill(content_type="text/javascript", body="window.__widget = 1;"),
+        ),
+    )
+    page.goto(f"{ga_site}/privacy/")
+    page.evaluate(
+        """() => {
+            const inert = document.createElement("script");
+            inert.type = "text/plain";
+            inert.dataset.category = "marketing";
+            inert.dataset.src = "/static/gated-widget.js";
+            document.body.append(inert);
+        }"""
+    )
+
+    page.get_by_role("button", name="Reject all").click()
+    expect(_dialog(page)).to_be_hidden()
+    assert runs == []
+    page.get_by_role("link", name="Cookie settings").click()
+    page.get_by_role("switch", name="Marketing").check()
+    page.get_by_role("button", name="Save my choices").click()
+
+    wait_for_js(page, "window.__widget === 1")
+    assert len(runs) == 1

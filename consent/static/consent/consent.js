@@ -1,168 +1,105 @@
-// Cookie banner module: upgrades the server-rendered form to fetch, starts Google Analytics
-// only after consent (Consent Mode v2, basic), activates gated scripts, honours GPC.
-// No framework, no build step, no globals beyond Google's own dataLayer.
+// Cookie banner: the form posts by fetch; Google Analytics (Consent Mode v2, basic) and
+// <script type="text/plain" data-category> run only once consented; GPC is honoured.
 const $ = (selector, root = document) => root.querySelector(selector);
-const config = JSON.parse($("#consent-config")?.textContent || "null");
-const GA_COOKIE = /^_ga(_.+)?$|^_gid$|^_gat/;
-let state = config?.state;
-let ga = config?.ga;
-let gaStarted = false;
-let opener = null;
-
 const banner = () => $("[data-consent-banner]");
-const gtag = function () {
-  (window.dataLayer = window.dataLayer || []).push(arguments);
-};
-const signal = (on) => (on ? "granted" : "denied");
-const consentMode = (s = {}) => ({
-  ad_storage: signal(s.marketing),
-  ad_user_data: signal(s.marketing),
-  ad_personalization: signal(s.marketing),
-  analytics_storage: signal(s.analytics),
-  personalization_storage: signal(s.preferences),
-  functionality_storage: "granted",
-  security_storage: "granted",
-});
+const config = JSON.parse($("#consent-config")?.textContent || "null");
+let { state, ga } = config || {};
+let gaStarted, opener;
 
-function clearGaCookies() {
-  const labels = location.hostname.split(".");
-  for (const pair of document.cookie.split(";")) {
-    const name = pair.split("=")[0].trim();
-    if (!GA_COOKIE.test(name)) continue;
-    document.cookie = `${name}=; max-age=0; path=/`;
-    for (let i = 0; i < labels.length - 1; i++) {
-      document.cookie = `${name}=; max-age=0; path=/; domain=.${labels.slice(i).join(".")}`;
-    }
-  }
+function gtag() {
+  (window.dataLayer ||= []).push(arguments);
 }
 
-function runGa() {
-  if (!ga) return;
-  const granted = !!state?.analytics;
-  window[`ga-disable-${ga.id}`] = !granted;
-  if (gaStarted) gtag("consent", "update", consentMode(state));
-  if (!granted) return clearGaCookies();
-  if (gaStarted) return;
-  gaStarted = true;
-  gtag("consent", "default", consentMode(state)); // all seven types, before config
-  gtag("js", new Date());
-  gtag("config", ga.id, { cookie_domain: "none" });
-  if (!$("script[data-consent-ga]")) {
-    const loader = document.createElement("script");
-    loader.async = true;
-    loader.src = ga.src;
-    loader.dataset.consentGa = "";
-    document.head.append(loader);
-  }
-}
-
-// <script type="text/plain" data-category="marketing" data-src="..."> runs once consented.
-function activateScripts() {
-  for (const inert of document.querySelectorAll('script[type="text/plain"][data-category]')) {
+function apply() {
+  for (const inert of document.querySelectorAll("script[type='text/plain'][data-category]")) {
     if (!state?.[inert.dataset.category]) continue;
     const live = document.createElement("script");
-    for (const { name, value } of inert.attributes) {
-      if (name !== "type" && name !== "data-src") live.setAttribute(name, value);
-    }
+    for (const { name, value } of inert.attributes) if (name != "type") live.setAttribute(name, value);
     if (inert.dataset.src) live.src = inert.dataset.src;
     else live.text = inert.text;
     live.nonce = inert.nonce;
     inert.replaceWith(live);
   }
+  if (!ga) return;
+  const grant = (category) => (state?.[category] ? "granted" : "denied");
+  const ads = grant("marketing");
+  const mode = {
+    ad_storage: ads,
+    ad_user_data: ads,
+    ad_personalization: ads,
+    analytics_storage: grant("analytics"),
+    personalization_storage: grant("preferences"),
+    functionality_storage: "granted",
+    security_storage: "granted",
+  };
+  window[`ga-disable-${ga.id}`] = !state?.analytics;
+  if (gaStarted) gtag("consent", "update", mode);
+  // Refused or withdrawn: the server's answer has already expired Google's cookies.
+  if (state?.analytics && !gaStarted) {
+    gaStarted = true;
+    gtag("consent", "default", mode);
+    gtag("js", new Date());
+    gtag("config", ga.id, { cookie_domain: "none" });
+    if (!$("script[data-consent-ga]")) {
+      document.head.append(Object.assign(document.createElement("script"), { async: true, src: ga.src }));
+    }
+  }
 }
 
-function show(focusTarget) {
-  const dialog = banner();
-  if (!dialog) return;
-  dialog.hidden = false;
-  (focusTarget || $("h2", dialog)).focus();
-}
-
-function hide() {
-  banner().hidden = true;
-  (opener?.isConnected ? opener : $("main") || document.body).focus();
-  opener = null;
+// Show the dialog and move focus into it, or hide it and give focus back.
+function toggle(open, target) {
+  banner().hidden = !open;
+  (open ? target || $("h2", banner()) : opener || $("main") || document.body).focus();
+  if (!open) opener = null;
 }
 
 async function send(form, action) {
-  const data = new FormData(form);
-  // form.action would be the buttons named "action": read the attribute itself.
+  const data = new URLSearchParams(new FormData(form));
+  data.set("action", action);
   const response = await fetch(form.getAttribute("action"), {
     method: "POST",
-    credentials: "same-origin",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/json",
-      "X-CSRFToken": data.get("csrfmiddlewaretoken"),
-    },
-    body: JSON.stringify({
-      action,
-      categories: data.getAll("categories"),
-      scope: data.get("scope"),
-      revision: data.get("revision"),
-      next: data.get("next"),
-    }),
+    body: data,
+    headers: { Accept: "application/json" },
   });
   const body = await response.json();
   if (!response.ok) throw new Error(body.error);
   state = body.categories;
-  ga = body.ga || ga;
+  ga = body.ga || ga; // null once analytics is off: keep the id to send the update
   banner().outerHTML = body.banner;
-  runGa();
-  activateScripts();
-  document.dispatchEvent(new CustomEvent("consent:change", { detail: state }));
-  return body;
+  apply();
+  toggle(body.prompt);
+  $("#consent-status").textContent = body.message;
 }
 
-document.addEventListener("submit", async (event) => {
+addEventListener("submit", (event) => {
   const form = event.target;
-  if (!form.closest("[data-consent-banner]")) return; // the /cookies/ page posts normally
+  if (!form.closest("[data-consent-banner]")) return;
   event.preventDefault();
-  const action = event.submitter?.value || "custom";
-  const status = $(".cc-s", form);
-  try {
-    const result = await send(form, action);
-    $("#consent-status").textContent = status.dataset.saved;
-    if (result.prompt) show();
-    else hide();
-  } catch (error) {
-    if (error instanceof TypeError || error instanceof SyntaxError) {
-      // Network or server trouble: fall back to the plain form post.
-      form.append(Object.assign(document.createElement("input"), { type: "hidden", name: "action", value: action }));
-      return HTMLFormElement.prototype.submit.call(form);
-    }
-    status.textContent = error.message || status.dataset.failed;
-  }
+  send(form, event.submitter?.value || "custom").catch((error) => ($(".cc-s", form).textContent = error.message));
 });
 
-document.addEventListener("click", (event) => {
+addEventListener("click", (event) => {
   const link = event.target.closest("[data-consent-open]");
-  const dialog = banner();
-  if (!link || !dialog) return;
+  if (!link || !banner()) return;
   event.preventDefault();
   opener = link;
-  $("details", dialog).open = true;
-  show($("[role=switch]:not([disabled])", dialog));
+  $("details", banner()).open = true;
+  toggle(true, $("[role=switch]:not(:disabled)", banner()));
 });
 
-document.addEventListener("keydown", (event) => {
-  const dialog = banner();
-  if (event.key !== "Escape" || !dialog || dialog.hidden || !dialog.contains(event.target)) return;
-  const details = $("details", dialog);
+addEventListener("keydown", (event) => {
+  const details = $("details", banner());
+  if (event.key != "Escape" || !banner()?.contains(event.target)) return;
   if (details.open) {
     details.open = false;
     $("summary", details).focus();
   } else if (state) {
-    hide();
+    toggle(false);
   }
 });
 
 if (config) {
-  runGa();
-  activateScripts();
-  if (config.prompt) show();
-  const form = $("form", banner() || document.createElement("div"));
-  if ((config.gpc || navigator.globalPrivacyControl) && !config.gpcRecorded && form) {
-    send(form, "gpc").then((result) => result.prompt && show(), () => {});
-  }
+  apply();
+  if (config.prompt) toggle(true);
+  if ((config.gpc || navigator.globalPrivacyControl) && !config.gpcRecorded) send($("form", banner()), "gpc");
 }
