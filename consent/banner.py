@@ -8,7 +8,7 @@ language, the categories asked about, the GPC notice included).
 import hashlib
 import re
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache
 
 from django.contrib.staticfiles import finders
 from django.http import HttpRequest
@@ -98,21 +98,42 @@ class Banner:
         return render_to_string("consent/_banner.html", context, request)
 
     @property
+    def text_key(self) -> tuple:
+        """Everything the visible text depends on. Which switches are on is not text (it is
+        an attribute), so the visitor's state itself is not part of it."""
+        return (
+            self.configuration.revision,
+            self.prompt,
+            self.gpc,
+            self.scope,
+            self.language,
+            self.has_decision,
+        )
+
+    @property
     def text(self) -> str:
-        """The visible text, whitespace folded (attributes such as tokens are not text).
-        Which switches are on is not text, so the state itself is left out of the key."""
-        return _banner_text(replace(self, state=None))
+        """The visible text, whitespace folded (attributes such as tokens are not text)."""
+        return self._text_and_sha256[0]
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(f"{self.language}\n{self.text}".encode()).hexdigest()
+        return self._text_and_sha256[1]
+
+    @property
+    def _text_and_sha256(self) -> tuple[str, str]:
+        # Cached per distinct text, so recording a decision does not render a template.
+        key = self.text_key
+        if key not in _TEXTS:
+            if len(_TEXTS) > 512:
+                _TEXTS.clear()
+            html = replace(self, state=None).html(None)
+            text = re.sub(r"\s+", " ", strip_tags(html)).strip()
+            digest = hashlib.sha256(f"{self.language}\n{text}".encode()).hexdigest()
+            _TEXTS[key] = (text, digest)
+        return _TEXTS[key]
 
 
-@lru_cache(maxsize=512)
-def _banner_text(banner: Banner) -> str:
-    # Cached per distinct banner, so recording a decision does not render a template.
-    html = banner.html(None)
-    return re.sub(r"\s+", " ", strip_tags(html)).strip()
+_TEXTS: dict[tuple, tuple[str, str]] = {}
 
 
 def banner_build(

@@ -5,7 +5,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from . import conf
@@ -54,7 +53,8 @@ def consent_states_decide(
 
 
 def _banner_text_keep(banner: Banner) -> None:
-    """Store the banner's text once per hash (the log row refers to it by hash)."""
+    """Store the banner's text once per hash (the log row refers to it by hash); the cache
+    remembers what is stored, so a decision usually costs no query for this."""
     key = f"consent:banner-text:{banner.sha256}"
     if cache.get(key):
         return
@@ -78,7 +78,6 @@ def _identical(record: ConsentRecord, states: dict, banner: Banner, action: str,
     )
 
 
-@transaction.atomic
 def consent_record(
     *,
     banner: Banner,
@@ -92,6 +91,10 @@ def consent_record(
 
     The visitor keeps their consent id across decisions. Clicking the same decision again
     within CONSENT_DEDUP_HOURS adds no row: the log stays proof, not noise.
+
+    No transaction: the record is one INSERT, atomic by itself, and this is the portal's
+    hottest write (a transaction would add two round trips). The banner text stored just
+    before it is kept on its own merit, whatever happens to the insert.
     """
     now = now or timezone.now()
     configuration, previous = banner.configuration, banner.state

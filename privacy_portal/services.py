@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consent.configuration import configuration_invalidate
+
 from .models import PolicyVersion
 from .selectors import policy_latest_published, policy_next_number
 
@@ -83,4 +85,6 @@ def policy_publish(
     version.body_sha256 = policy_body_sha256(version.body)
     version.full_clean()
     version.save()
+    # The banner asks again at once when this version requires re-consent.
+    transaction.on_commit(configuration_invalidate)
     return version

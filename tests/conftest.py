@@ -31,10 +31,14 @@ SEED_HEADINGS = [
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with an empty cache (rendered policies, later rate limits)."""
+    """Each test starts with empty caches (rendered policies, cookie configuration)."""
+    from consent.configuration import configuration_invalidate
+
     cache.clear()
+    configuration_invalidate()
     yield
     cache.clear()
+    configuration_invalidate()
 
 
 @pytest.fixture

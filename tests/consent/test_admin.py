@@ -62,9 +62,9 @@ def test_dpo_declares_a_cookie_and_visitors_are_asked_again_about_that_category_
     assert not banner_shown(client.get("/").content.decode())
 
 
-def test_a_new_policy_version_requiring_reconsent_asks_again(client, demo_policy):
-    from django.core.cache import cache
-
+def test_a_new_policy_version_requiring_reconsent_asks_again(
+    client, demo_policy, django_capture_on_commit_callbacks
+):
     decide(client, action="accept_all")
     draft = policy_draft_create(
         language="en",
@@ -72,8 +72,8 @@ def test_a_new_policy_version_requiring_reconsent_asks_again(client, demo_policy
         effective_date=demo_policy[-1].effective_date,
         requires_reconsent=True,
     )
-    policy_publish(version=draft)
-    cache.clear()  # the configuration is cached for a minute
+    with django_capture_on_commit_callbacks(execute=True):
+        policy_publish(version=draft)
 
     html = client.get("/").content.decode()
 

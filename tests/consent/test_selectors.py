@@ -1,5 +1,6 @@
 import datetime
 import uuid
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
@@ -77,7 +78,7 @@ def test_a_changed_category_is_the_only_one_asked_about(configuration):
     state = _state(configuration, **ALL_DECIDED)
     changed = Configuration(
         categories=tuple(
-            c if c.slug != "analytics" else type(c)(**{**c.__dict__, "description": "New words"})
+            replace(c, description="New words") if c.slug == "analytics" else c
             for c in configuration.categories
         ),
         policy=configuration.policy,

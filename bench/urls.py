@@ -1,0 +1,28 @@
+"""The project's URLs plus the reference the benchmarks measure against: a bare Django view
+that inserts one row (through the same middleware, the same database, the same server)."""
+
+from django.db import connection
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+
+BARE_TABLE = "bench_bare_insert"
+
+
+@csrf_exempt
+def bare_insert(request):
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {BARE_TABLE} (payload) VALUES (%s)", [request.body[:200]])
+    return HttpResponse(status=204)
+
+
+def bare_page(request):
+    """A bare view returning 10 KB of HTML (the reference for page views)."""
+    return HttpResponse("<!doctype html><title>bare</title>" + "<p>" + "x" * 10_000 + "</p>")
+
+
+urlpatterns = [
+    path("bench/insert/", bare_insert),
+    path("bench/page/", bare_page),
+    path("", include("privacy_portal.urls")),
+]
