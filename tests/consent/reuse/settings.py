@@ -2,7 +2,7 @@
 
 from django.utils.csp import CSP
 
-SECRET_KEY = "reuse-test-only"  # noqa: S105
+SECRET_KEY = "reuse-test-only"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver"]
 INSTALLED_APPS = [
