@@ -228,3 +228,27 @@ class ConsentSealEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} {self.record_sha256[:12]}"
+
+
+class ConsentSubject(models.Model):
+    """Links a browser's consent id to an e-mail address its visitor gave in a form.
+
+    It is what makes consent records findable for an access request; deleting the link on
+    erasure leaves the records (still needed as proof of consent) with nothing that points
+    to the person.
+    """
+
+    consent_id = models.UUIDField(_("consent id"), db_index=True)
+    email = models.EmailField(_("e-mail address"), db_index=True)
+    source = models.CharField(_("given in"), max_length=64)
+    linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent id of a person")
+        verbose_name_plural = _("consent ids of people")
+        constraints = [
+            models.UniqueConstraint(fields=["consent_id", "email"], name="consent_subject_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} ↔ {self.email}"

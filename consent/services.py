@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from . import conf
 from .banner import Banner
-from .cookies import ConsentState
-from .models import BannerText, ConsentRecord
+from .cookies import ConsentState, consent_cookie_read
+from .models import BannerText, ConsentRecord, ConsentSubject
 from .selectors import GPC_LOCKED, consent_latest_record
 
 Action = ConsentRecord.Action
@@ -158,3 +158,15 @@ def consent_record(
         gpc=record.gpc,
     )
     return Decision(state=state, record=record, created=created)
+
+
+def consent_subject_link(*, request, email: str, source: str) -> ConsentSubject | None:
+    """Remember that the visitor behind this browser's consent id gave `email` (in a form
+    they submitted), so their consent records belong to their access export and erasure."""
+    state = consent_cookie_read(request)
+    if state is None:
+        return None
+    link, _created = ConsentSubject.objects.get_or_create(
+        consent_id=state.consent_id, email=email.strip().lower(), defaults={"source": source}
+    )
+    return link

@@ -9,7 +9,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import PolicyVersion
+from .models import OutgoingEmail, PolicyVersion
+from .outbox import email_attempt
 from .rendering import render_policy
 from .selectors import policy_latest_published, policy_next_number
 from .services import policy_draft_create, policy_publish
@@ -157,4 +158,36 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             _("Draft version %(number)s created from version %(source)s.")
             % {"number": draft.number, "source": source.number},
             level=messages.SUCCESS,
+        )
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The outbox, for the DPO to see that every message went out (or why not yet)."""
+
+    list_display = ["created_at", "kind", "to", "status", "attempts", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["to", "related"]
+    date_hierarchy = "created_at"
+    actions = ["send_now"]
+    readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Try to send the selected e-mails now"), permissions=["view"])
+    def send_now(self, request: HttpRequest, queryset: QuerySet[OutgoingEmail]) -> None:
+        results = [email_attempt(pk) for pk in queryset.pending().values_list("pk", flat=True)]
+        sent = sum(1 for status in results if status == OutgoingEmail.Status.SENT)
+        self.message_user(
+            request,
+            _("%(sent)d of %(count)d pending e-mail(s) sent.")
+            % {"sent": sent, "count": len(results)},
+            level=messages.SUCCESS if sent == len(results) else messages.WARNING,
         )

@@ -165,3 +165,67 @@ class PolicyVersion(models.Model):
             self.pk is not None
             and type(self)._base_manager.filter(pk=self.pk, status=self.Status.PUBLISHED).exists()
         )
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def pending(self) -> "OutgoingEmailQuerySet":
+        return self.filter(status=OutgoingEmail.Status.PENDING)
+
+    def due(self, now) -> "OutgoingEmailQuerySet":
+        return self.pending().filter(next_attempt_at__lte=now)
+
+    def to_address(self, email: str) -> "OutgoingEmailQuerySet":
+        return self.filter(to__iexact=email)
+
+
+class OutgoingEmail(models.Model):
+    """The outbox: every e-mail the portal sends is stored first and delivered by a task.
+
+    If the mail server fails, the row stays pending and is tried again later, so a mail
+    is delayed, never lost, and the request it belongs to is never rolled back by it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Given up")
+
+    kind = models.CharField(_("kind"), max_length=64, help_text=_("Which message this is."))
+    purpose = models.CharField(
+        _("purpose"), max_length=64, help_text=_("The processing purpose the mail serves.")
+    )
+    to = models.EmailField(_("to"), db_index=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    text = models.TextField(_("plain text"), blank=True)
+    html = models.TextField(_("HTML"), blank=True)
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    related = models.CharField(
+        _("about"),
+        max_length=128,
+        blank=True,
+        db_index=True,
+        help_text=_("The record the message is about, e.g. requests_app.datasubjectrequest:12."),
+    )
+    scrub_after_send = models.BooleanField(
+        _("forget the content once sent"),
+        default=False,
+        help_text=_("For the last message to an erased person: only the fact it was sent stays."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.to} ({self.get_status_display()})"

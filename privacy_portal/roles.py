@@ -27,28 +27,53 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "consent.view_consentrecord",
         "consent.view_consentseal",
         "consent.view_bannertext",
+        # The request queue: work requests (the admin offers no add or delete), read and
+        # answer contact messages, keep the register of processing and legal holds.
+        "requests_app.view_datasubjectrequest",
+        "requests_app.change_datasubjectrequest",
+        "requests_app.view_requestevent",
+        "requests_app.view_erasureitem",
+        "requests_app.view_erasurenotice",
+        "requests_app.change_erasurenotice",
+        "requests_app.view_contactmessage",
+        "requests_app.change_contactmessage",
+        "requests_app.view_processingpurpose",
+        "requests_app.add_processingpurpose",
+        "requests_app.change_processingpurpose",
+        "requests_app.view_recipient",
+        "requests_app.add_recipient",
+        "requests_app.change_recipient",
+        "requests_app.view_legalhold",
+        "requests_app.add_legalhold",
+        "requests_app.change_legalhold",
+        # The outbox: see that every message went out.
+        "privacy_portal.view_outgoingemail",
     ],
     # Marketing staff see nothing of the policy workflow, requests or consent evidence.
     "Marketing": [],
 }
 
 
-def _permissions(codenames: list[str]) -> list[Permission]:
-    permissions = []
-    for dotted in codenames:
-        app_label, codename = dotted.split(".", 1)
-        permissions.append(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    return permissions
+def roles_apply(group_model, permission_model, table: dict[str, list[str]]) -> dict:
+    """Create the groups of `table` and set their permissions to exactly those listed.
+
+    Takes the models as arguments so a data migration can run it with historical models.
+    """
+    groups = {}
+    for name, codenames in table.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        permissions = []
+        for dotted in codenames:
+            app_label, codename = dotted.split(".", 1)
+            permissions.append(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        group.permissions.set(permissions)
+        groups[name] = group
+    return groups
 
 
 @transaction.atomic
 def roles_sync() -> dict[str, Group]:
     """Create the groups and set their permissions to exactly ROLE_PERMISSIONS."""
-    groups = {}
-    for name, codenames in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set(_permissions(codenames))
-        groups[name] = group
-    return groups
+    return roles_apply(Group, Permission, ROLE_PERMISSIONS)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     # WhiteNoise serves static files under runserver too, exactly as in production.
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_tasks_db",
     "privacy_portal",
     "consent",
     "requests_app",
@@ -179,6 +180,45 @@ if GA_MEASUREMENT_ID:
     # Only with analytics configured; the consent module loads the tag only after consent.
     SECURE_CSP = csp_with_google_analytics(SECURE_CSP)
 CSRF_FAILURE_VIEW = "privacy_portal.views.csrf_failure"
+
+# --- Background tasks (django.tasks) ---------------------------------------------------------
+# Development runs tasks at once in the web process; production keeps them in the database
+# for `manage.py db_worker`, so a slow or failing mail server never holds up a page.
+_TASK_BACKENDS = {
+    "immediate": "django.tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS = {
+    "default": {
+        "BACKEND": _TASK_BACKENDS[
+            env.str("TASKS_BACKEND", default="immediate" if DEBUG else "database")
+        ]
+    }
+}
+# Outgoing mail is kept in an outbox and retried with growing pauses until it is delivered.
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
+
+# Absolute links in e-mails (verification, status, download) start with this.
+PORTAL_BASE_URL = env.str(
+    "PORTAL_BASE_URL",
+    default="http://127.0.0.1:8000" if DEBUG else f"https://{(ALLOWED_HOSTS or ['localhost'])[0]}",
+).rstrip("/")
+
+# --- Data-subject requests ------------------------------------------------------------------
+# An unverified request is deleted after this many days (purge_requests).
+REQUEST_VERIFY_DAYS = env.int("REQUEST_VERIFY_DAYS", default=3)
+# Submissions per hour (the cache counts them: share it between processes with CACHE_URL).
+REQUEST_RATE_PER_IP = env.int("REQUEST_RATE_PER_IP", default=10)
+REQUEST_RATE_PER_EMAIL = env.int("REQUEST_RATE_PER_EMAIL", default=3)
+CONTACT_RATE_PER_IP = env.int("CONTACT_RATE_PER_IP", default=10)
+CONTACT_RATE_PER_EMAIL = env.int("CONTACT_RATE_PER_EMAIL", default=5)
+# The access export's download link (and the file) lasts this many days.
+EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=14)
+# Access exports are written here: outside the static and media paths, never served directly.
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
+# Keyed hashes of erased e-mail addresses (so an erased person is still recognised, never
+# readable) use this secret; it must stay the same for the life of the data.
+PERSONAL_DATA_HASH_KEY = env.str("PERSONAL_DATA_HASH_KEY", default=SECRET_KEY)
 
 # --- Consent (cookie banner and consent log) -------------------------------------------------
 CONSENT_COOKIE_NAME = "portal_consent"

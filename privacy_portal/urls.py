@@ -32,5 +32,6 @@ portal_patterns = [
 urlpatterns = [
     path("", include((portal_patterns, "privacy_portal"))),
     path("", include("consent.urls")),
+    path("", include("requests_app.urls")),
     path("admin/", admin.site.urls),
 ]

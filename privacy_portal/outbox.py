@@ -1,0 +1,149 @@
+"""The e-mail outbox: queue a message with the data it belongs to, deliver it in a task.
+
+`email_queue` renders the message from templates and stores it in the same transaction as
+the change it reports; after commit a task delivers it. A failure (mail server down,
+refusing, timing out) is recorded and retried with growing pauses: by the task queue when it
+can schedule (django-tasks-db), and by `manage.py send_queued_emails` in any case.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.tasks import default_task_backend, task
+from django.template import TemplateDoesNotExist
+from django.template.defaultfilters import linebreaks, urlize
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+
+from .models import OutgoingEmail
+
+logger = logging.getLogger(__name__)
+
+
+def _retry_delay(attempts: int) -> datetime.timedelta:
+    """1, 2, 4, ... minutes, at most six hours between attempts."""
+    return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def email_queue(
+    *,
+    to: str,
+    template: str,
+    context: dict,
+    kind: str,
+    purpose: str,
+    headers: dict | None = None,
+    language: str | None = None,
+    related: str = "",
+    scrub_after_send: bool = False,
+) -> OutgoingEmail:
+    """Render `<template>_subject.txt` and `.txt` (and `.html` if there is one) and queue.
+
+    Call it inside the transaction that makes the change the message reports: the mail is
+    stored with it, or not at all, and is delivered only after commit.
+    """
+    context = {
+        "company_name": settings.PORTAL_COMPANY_NAME,
+        "dpo_email": settings.DPO_EMAIL,
+        "base_url": settings.PORTAL_BASE_URL,
+        **context,
+    }
+    with translation.override(language or translation.get_language()):
+        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+        text = render_to_string(f"{template}.txt", context)
+        try:
+            html = render_to_string(f"{template}.html", context)
+        except TemplateDoesNotExist:
+            # The HTML part is the plain text, escaped, with links and paragraphs, in the
+            # portal's mail layout: one wording to keep up to date, not two.
+            body = linebreaks(urlize(text, autoescape=True), autoescape=False)
+            html = render_to_string(
+                "email/base.html",
+                {**context, "subject": subject, "body": mark_safe(body)},  # noqa: S308
+            )
+    email = OutgoingEmail(
+        kind=kind,
+        purpose=purpose,
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers or {},
+        related=related,
+        scrub_after_send=scrub_after_send,
+        next_attempt_at=timezone.now(),
+    )
+    email.full_clean()
+    email.save()
+    transaction.on_commit(lambda: email_deliver.enqueue(email.pk))
+    return email
+
+
+def _send(email: OutgoingEmail) -> None:
+    message = EmailMultiAlternatives(
+        subject=email.subject,
+        body=email.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[email.to],
+        headers=email.headers,
+    )
+    if email.html:
+        message.attach_alternative(email.html, "text/html")
+    message.send()
+
+
+def email_attempt(email_id: int) -> OutgoingEmail.Status | None:
+    """Try to send one queued mail now; record the outcome. Returns the new status."""
+    with transaction.atomic():
+        email = (
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk=email_id, status=OutgoingEmail.Status.PENDING)
+            .first()
+        )
+        if email is None:  # already sent, given up, or being sent by another worker
+            return None
+        email.attempts += 1
+        try:
+            _send(email)
+        except Exception as error:  # any mail failure: record it, never lose the mail
+            email.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+                email.status = OutgoingEmail.Status.FAILED
+                logger.error("Giving up on e-mail %s after %s attempts", email.pk, email.attempts)
+            else:
+                email.next_attempt_at = timezone.now() + _retry_delay(email.attempts)
+                logger.warning(
+                    "E-mail %s not sent (attempt %s): %s", email.pk, email.attempts, error
+                )
+        else:
+            email.status = OutgoingEmail.Status.SENT
+            email.sent_at = timezone.now()
+            email.last_error = ""
+            if email.scrub_after_send:
+                email.to, email.subject, email.text, email.html = "", "", "", ""
+                email.headers = {}
+        email.save()
+    if email.status == OutgoingEmail.Status.PENDING and default_task_backend.supports_defer:
+        email_deliver.using(run_after=email.next_attempt_at).enqueue(email.pk)
+    return email.status
+
+
+@task
+def email_deliver(email_id: int) -> str | None:
+    status = email_attempt(email_id)
+    return str(status) if status else None
+
+
+def emails_send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Attempt every pending mail whose next attempt is due (the retry sweep)."""
+    counts: dict[str, int] = {}
+    due = OutgoingEmail.objects.due(now or timezone.now()).order_by("next_attempt_at")
+    for email_id in due.values_list("pk", flat=True):
+        status = email_attempt(email_id)
+        if status:
+            counts[status] = counts.get(status, 0) + 1
+    return counts

@@ -1,0 +1,68 @@
+"""Reads of the request queue and of one person's data across the registered apps."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from . import tokens
+from .models import DataSubjectRequest, ProcessingPurpose, Recipient, RequestEvent
+from .registry import DataSource, Item, data_sources
+
+
+@dataclass(frozen=True)
+class PurposeInfo:
+    slug: str
+    name: str
+    description: str
+    legal_basis: str
+    data_categories: str
+    recipients: str
+    retention: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(self.__dict__)
+
+
+def purposes_by_slug() -> dict[str, PurposeInfo]:
+    """The register of processing, for exports: two queries, whatever its size."""
+    purposes = ProcessingPurpose.objects.prefetch_related(
+        Prefetch("recipients", queryset=Recipient.objects.order_by("name"))
+    )
+    return {
+        p.slug: PurposeInfo(
+            slug=p.slug,
+            name=p.name,
+            description=p.description,
+            legal_basis=p.get_legal_basis_display(),
+            data_categories=p.data_categories,
+            recipients=", ".join(
+                [r.name for r in p.recipients.all()]
+                + ([p.recipients_note] if p.recipients_note else [])
+            )
+            or "—",
+            retention=p.retention,
+            source=p.source,
+        )
+        for p in purposes
+    }
+
+
+def subject_items(email: str) -> list[tuple[DataSource, list[Item]]]:
+    """Everything held on `email`, source by source (the DPO's subject view)."""
+    return [(source, list(source.records(email))) for source in data_sources()]
+
+
+def request_from_token(kind: str, token: str) -> DataSubjectRequest:
+    """The request a link is for; TokenError for a bad or expired link or a gone request."""
+    payload = tokens.token_read(kind, token)
+    request = DataSubjectRequest.objects.filter(pk=payload["r"]).first()
+    if request is None:
+        raise tokens.TokenError("This link is not valid.")
+    if kind == tokens.DOWNLOAD and payload.get("f") != request.export_file:
+        raise tokens.TokenError("This link has expired.")
+    return request
+
+
+def request_public_events(request: DataSubjectRequest) -> list[RequestEvent]:
+    return list(request.events.filter(visible_to_requester=True).order_by("at", "id"))
