@@ -261,4 +261,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # One line per task start and end is noise at INFO; failures still show.
+    "loggers": {"django.tasks": {"level": "WARNING"}},
 }

@@ -281,6 +281,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                     and not notice_form.instance.notified_at
                 ):
                     request_notice_mark(notice=notice_form.instance, by=request.user)
+            # Nothing is saved through the formset itself (the service did the work).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             return
         super().save_formset(request, form, formset, change)
 

@@ -1,0 +1,55 @@
+import re
+
+import pytest
+from django.contrib.auth.models import User
+from django.core import mail
+from django.test import Client
+
+from privacy_portal.roles import roles_sync
+from requests_app.models import DataSubjectRequest
+
+ALICE = "alice@example.org"
+BOB = "bob@example.org"
+
+
+@pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """Run what follows a commit (the outbox delivers queued mail) inside the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def dpo(db):
+    user = User.objects.create_user("dpo-user", "dpo-user@example.com", "pw", is_staff=True)
+    user.groups.add(roles_sync()["DPO"])
+    return user
+
+
+@pytest.fixture
+def dpo_client(dpo):
+    client = Client()
+    client.force_login(dpo)
+    return client
+
+
+def link_in_mail(message, path_part: str) -> str:
+    """The path of the first link in `message` containing `path_part`."""
+    url = re.search(rf"https?://[^\s]+{re.escape(path_part)}[^\s]*", message.body).group(0)
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def submit(client: Client, deliver, *, email=ALICE, kind="access", name="Alice", details=""):
+    with deliver():
+        return client.post(
+            "/requests/new/", {"kind": kind, "name": name, "email": email, "details": details}
+        )
+
+
+def submit_and_verify(client: Client, deliver, **kwargs) -> DataSubjectRequest:
+    before = len(mail.outbox)
+    submit(client, deliver, **kwargs)
+    verification = mail.outbox[before]
+    verify_path = link_in_mail(verification, "/requests/verify/")
+    with deliver():
+        client.post(verify_path)
+    return DataSubjectRequest.objects.order_by("-pk").first()
