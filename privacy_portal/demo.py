@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
+from django.utils import timezone
 
 from consent.declarations import declarations_seed
 from consent.models import Cookie, CookieCategory
@@ -65,6 +66,50 @@ def demo_policy_load() -> list[PolicyVersion]:
         )
         created.append(policy_publish(version=draft))
     return created
+
+
+DEMO_RECIPIENTS = [
+    ("Example Group affiliates", "affiliate", "privacy@affiliates.example", "enquiries"),
+    ("Certified partner network", "partner", "dpo@partners.example", "enquiries"),
+]
+
+
+@transaction.atomic
+def demo_register_load() -> None:
+    """Recipients in the register of processing, so the Art. 19 checklist shows something
+    (the seed policy passes enquiries to affiliates and certified partners)."""
+    from requests_app.models import ProcessingPurpose, Recipient
+
+    for name, kind, contact, purpose in DEMO_RECIPIENTS:
+        recipient, _created = Recipient.objects.get_or_create(
+            name=name, defaults={"kind": kind, "contact": contact}
+        )
+        ProcessingPurpose.objects.get(slug=purpose).recipients.add(recipient)
+
+
+def demo_requests_load() -> int:
+    """A few requests in the queue and a contact message, once, for the DPO to work on."""
+    from requests_app.models import ContactMessage, DataSubjectRequest
+    from requests_app.services import contact_message_submit, request_submit, request_verify
+
+    if DataSubjectRequest.objects.exists() or ContactMessage.objects.exists():
+        return 0
+    now = timezone.now()
+    samples = [
+        ("access", "Ada Example", "ada@example.org", "", 3),
+        ("erasure", "Ben Example", "ben@example.org", "Please delete my account data.", 25),
+        ("rectification", "Cleo Example", "cleo@example.org", "My name is spelt Cléo.", 40),
+    ]
+    for kind, name, email, details, days_ago in samples:
+        request = request_submit(kind=kind, name=name, email=email, details=details, language="en")
+        request_verify(request=request, now=now - datetime.timedelta(days=days_ago))
+    contact_message_submit(
+        name="Dora Example",
+        email="dora@example.org",
+        message="Which cookies does your site set before I choose?",
+        language="en",
+    )
+    return len(samples)
 
 
 def demo_declarations_load() -> int:

@@ -141,6 +141,7 @@ class RequestAdminForm(forms.ModelForm):
 @admin.register(DataSubjectRequest)
 class DataSubjectRequestAdmin(admin.ModelAdmin):
     form = RequestAdminForm
+    view_on_site = False
     list_display = [
         "reference",
         "kind",

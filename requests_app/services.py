@@ -61,9 +61,11 @@ def _event(
     to_status: str = "",
     note: str = "",
     visible: bool = False,
+    at: datetime.datetime | None = None,
 ) -> RequestEvent:
     return RequestEvent.objects.create(
         request=request,
+        at=at or timezone.now(),
         actor=by,
         action=action,
         from_status=from_status,
@@ -169,6 +171,7 @@ def request_verify(
         to_status=Status.VERIFIED,
         note=_("Due by %(date)s.") % {"date": request.due_date.isoformat()},
         visible=True,
+        at=now,
     )
     _mail(request, "acknowledgement")
     if http_request is not None:

@@ -3,7 +3,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from privacy_portal.demo import demo_declarations_load, demo_dpo_ensure, demo_policy_load
+from privacy_portal.demo import (
+    demo_declarations_load,
+    demo_dpo_ensure,
+    demo_policy_load,
+    demo_register_load,
+    demo_requests_load,
+)
 
 
 class Command(BaseCommand):
@@ -30,6 +36,9 @@ class Command(BaseCommand):
                 self.stdout.write(self.style.SUCCESS(message))
             else:
                 self.stdout.write("Demo policy versions already present; nothing changed.")
+        demo_register_load()
+        if demo_requests_load() and verbosity >= 1:
+            self.stdout.write("Added demo requests to the queue and a contact message.")
         user, password = demo_dpo_ensure(password_file=password_file)
         self.stdout.write(
             self.style.WARNING(
