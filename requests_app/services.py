@@ -228,6 +228,7 @@ def request_transition(
     request.save(update_fields=["status"])
     _event(request, "status", by=by, from_status=previous, to_status=to_status, note=note,
            visible=True)  # fmt: skip
+    _mail(request, "status_changed")
     return request
 
 

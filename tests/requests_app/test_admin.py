@@ -134,12 +134,17 @@ def test_a_note_goes_into_the_audit_trail(dpo_client, dpo, demo_policy, deliver)
     )
 
 
-def test_status_transitions_are_audited(dpo_client, dpo, demo_policy, deliver):
+def test_status_transitions_are_audited_and_mailed(dpo_client, dpo, demo_policy, deliver):
+    from django.core import mail
+
     request = submit_and_verify(Client(), deliver)
 
-    dpo_client.post(ADMIN, {"action": "start_work", "_selected_action": [request.pk]})
-    dpo_client.post(ADMIN, {"action": "await_requester", "_selected_action": [request.pk]})
+    with deliver():
+        dpo_client.post(ADMIN, {"action": "start_work", "_selected_action": [request.pk]})
+        dpo_client.post(ADMIN, {"action": "await_requester", "_selected_action": [request.pk]})
 
+    assert mail.outbox[-2].subject.endswith(": In progress")
+    assert "we need something from you" in mail.outbox[-1].body
     request.refresh_from_db()
     assert request.status == "awaiting_requester"
     trail = list(request.events.filter(action="status").values_list("from_status", "to_status"))
