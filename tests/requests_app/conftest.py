@@ -53,3 +53,22 @@ def submit_and_verify(client: Client, deliver, **kwargs) -> DataSubjectRequest:
     with deliver():
         client.post(verify_path)
     return DataSubjectRequest.objects.order_by("-pk").first()
+
+
+def change_form_data(page, request: DataSubjectRequest, **fields) -> dict:
+    """The POST data of a request's admin change page as loaded, plus `fields`: the
+    management forms and ids of its inlines, as a browser would send them back."""
+    data = {"assignee": "", "note": ""}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        prefix = formset.prefix
+        data |= {
+            f"{prefix}-TOTAL_FORMS": str(len(formset.forms)),
+            f"{prefix}-INITIAL_FORMS": str(len(formset.forms)),
+            f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000",
+        }
+        for index, form in enumerate(formset.forms):
+            data[f"{prefix}-{index}-id"] = form.instance.pk
+            data[f"{prefix}-{index}-request"] = request.pk
+    return data | fields

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from requests_app.models import ContactMessage, DataSubjectRequest, ProcessingPurpose
 from requests_app.registry import data_sources
-from tests.requests_app.conftest import submit_and_verify
+from tests.requests_app.conftest import change_form_data, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -110,18 +110,7 @@ def test_staff_outside_the_dpo_group_get_403_on_every_request_url(demo_policy, d
 def test_a_note_goes_into_the_audit_trail(dpo_client, dpo, demo_policy, deliver):
     request = submit_and_verify(Client(), deliver)
     page = dpo_client.get(f"{ADMIN}{request.pk}/change/")
-    data = {"assignee": "", "note": "Called the requester."}
-    for inline in page.context["inline_admin_formsets"]:
-        prefix = inline.formset.prefix
-        data |= {
-            f"{prefix}-TOTAL_FORMS": str(len(inline.formset.forms)),
-            f"{prefix}-INITIAL_FORMS": str(len(inline.formset.forms)),
-            f"{prefix}-MIN_NUM_FORMS": "0",
-            f"{prefix}-MAX_NUM_FORMS": "1000",
-        }
-        for index, form in enumerate(inline.formset.forms):
-            data[f"{prefix}-{index}-id"] = form.instance.pk
-            data[f"{prefix}-{index}-request"] = request.pk
+    data = change_form_data(page, request, note="Called the requester.")
 
     response = dpo_client.post(f"{ADMIN}{request.pk}/change/", data)
 

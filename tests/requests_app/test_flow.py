@@ -26,7 +26,14 @@ from requests_app.models import (
     Recipient,
     RequestEvent,
 )
-from tests.requests_app.conftest import ALICE, BOB, link_in_mail, submit, submit_and_verify
+from tests.requests_app.conftest import (
+    ALICE,
+    BOB,
+    change_form_data,
+    link_in_mail,
+    submit,
+    submit_and_verify,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -197,29 +204,8 @@ def test_the_whole_flow(people, dpo_client, dpo, deliver, settings, tmp_path):
     # The Art. 19 checklist is ticked off in the admin.
     change_page = dpo_client.get(f"{ADMIN}{request.pk}/change/")
     assert "Certified partner" in change_page.content.decode()
-    formset = change_page.context["inline_admin_formsets"][0].formset
-    data = {
-        "assignee": dpo.pk,
-        "note": "",
-        f"{formset.prefix}-TOTAL_FORMS": "1",
-        f"{formset.prefix}-INITIAL_FORMS": "1",
-        f"{formset.prefix}-MIN_NUM_FORMS": "0",
-        f"{formset.prefix}-MAX_NUM_FORMS": "1000",
-        f"{formset.prefix}-0-id": notice.pk,
-        f"{formset.prefix}-0-request": request.pk,
-        f"{formset.prefix}-0-notified": "on",
-    }
-    for other in change_page.context["inline_admin_formsets"][1:]:
-        prefix = other.formset.prefix
-        data |= {
-            f"{prefix}-TOTAL_FORMS": str(len(other.formset.forms)),
-            f"{prefix}-INITIAL_FORMS": str(len(other.formset.forms)),
-            f"{prefix}-MIN_NUM_FORMS": "0",
-            f"{prefix}-MAX_NUM_FORMS": "1000",
-        }
-        for index, form in enumerate(other.formset.forms):
-            data[f"{prefix}-{index}-id"] = form.instance.pk
-            data[f"{prefix}-{index}-request"] = request.pk
+    prefix = change_page.context["inline_admin_formsets"][0].formset.prefix
+    data = change_form_data(change_page, request, assignee=dpo.pk, **{f"{prefix}-0-notified": "on"})
     saved = dpo_client.post(f"{ADMIN}{request.pk}/change/", data)
     assert saved.status_code == HTTPStatus.FOUND, saved.context["errors"] if saved.context else ""
     notice.refresh_from_db()
