@@ -4,7 +4,7 @@ import csv
 import uuid
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,9 @@ from .models import (
     ConsentSealEntry,
     Cookie,
     CookieCategory,
+    ParentalConsent,
+    ParentalConsentEvent,
+    Registration,
 )
 from .sealing import RECORD_FIELDS
 
@@ -188,3 +191,63 @@ class BannerTextAdmin(ReadOnlyAdmin):
     list_display = ["sha256", "language", "first_shown_at"]
     list_filter = ["language"]
     search_fields = ["=sha256", "text"]
+
+
+@admin.register(Registration)
+class RegistrationAdmin(ReadOnlyAdmin):
+    """Registrations, for the DPO to see (changes go through the subject view of a request)."""
+
+    list_display = ["created_at", "name", "status", "is_child", "country"]
+    list_filter = ["status", "is_child", "country"]
+    search_fields = ["=email", "=parent_email", "name"]
+    date_hierarchy = "created_at"
+    exclude = ["parental_consent"]
+
+
+class ParentalConsentEventInline(admin.TabularInline):
+    model = ParentalConsentEvent
+    fields = ["at", "state"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ParentalConsent)
+class ParentalConsentAdmin(ReadOnlyAdmin):
+    """Evidence of each parental consent: state, method and times, never the child's data."""
+
+    list_display = ["reference", "country", "state", "method", "requested_at"]
+    list_filter = ["country", "method"]
+    search_fields = ["=reference"]
+    date_hierarchy = "requested_at"
+    inlines = [ParentalConsentEventInline]
+    exclude = ["parent_email_hash"]
+
+    def get_queryset(self, request):
+        latest = ParentalConsentEvent.objects.filter(consent=OuterRef("pk")).order_by("-at", "-id")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(current_state=Subquery(latest.values("state")[:1]))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        try:
+            value = uuid.UUID(search_term.strip())
+        except ValueError:
+            return (queryset.none() if search_term.strip() else queryset), False
+        return queryset.filter(reference=value), False
+
+    @admin.display(description=_("state"), ordering="current_state")
+    def state(self, consent: ParentalConsent) -> str:
+        return (
+            ParentalConsentEvent.State(consent.current_state).label
+            if consent.current_state
+            else "—"
+        )

@@ -58,7 +58,9 @@ COOKIES = [
     {
         "name": "sessionid",
         "provider": "This website",
-        "purpose": "Keeps staff signed in to the administration; not set for visitors.",
+        "purpose": (
+            "Keeps staff signed in, and remembers a registration in progress between its steps."
+        ),
         "duration": "2 weeks",
         "category": "necessary",
     },

@@ -8,6 +8,7 @@ their hashes so any later change in the database is detectable (see sealing.py).
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -252,3 +253,148 @@ class ConsentSubject(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consent_id} ↔ {self.email}"
+
+
+class Registration(models.Model):
+    """A voluntary sign-up for product news and offers (the portal's data-collection point).
+
+    An adult's registration counts once the address is confirmed. A child's waits for a
+    parent: until then it holds only the child's first name, the parent's address, the
+    country and the birth year; everything else the child typed was never stored.
+    """
+
+    class Status(models.TextChoices):
+        AWAITING_EMAIL = "awaiting_email", _("Waiting for e-mail confirmation")
+        AWAITING_PARENT = "awaiting_parent", _("Waiting for a parent's consent")
+        ACTIVE = "active", _("Active")
+        AWAITING_OWN_CONSENT = "awaiting_own_consent", _("Came of age: waiting for own consent")
+
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices)
+    is_child = models.BooleanField(_("child"), default=False)
+    name = models.CharField(
+        _("name"), max_length=128, help_text=_("For a child: the first name only.")
+    )
+    email = models.EmailField(
+        _("e-mail address"),
+        blank=True,
+        db_index=True,
+        help_text=_("The registrant's address; empty for a child."),
+    )
+    parent_email = models.EmailField(
+        _("parent's e-mail address"),
+        blank=True,
+        db_index=True,
+        help_text=_("For a child: where the parent is asked, and the contact address."),
+    )
+    country = models.CharField(_("country"), max_length=2)
+    birth_year = models.PositiveSmallIntegerField(
+        _("birth year"), null=True, blank=True, help_text=_("Kept for children only.")
+    )
+    interests = models.JSONField(_("interests"), default=list, blank=True)
+    marketing_choices = models.JSONField(
+        _("marketing choices"), default=dict, blank=True, help_text=_("Purpose: granted.")
+    )
+    language = models.CharField(_("language"), max_length=8, default="en")
+    purpose = models.CharField(_("purpose"), max_length=64, default="registration")
+    policy_version = models.PositiveIntegerField(_("policy version"), null=True, blank=True)
+    policy_language = models.CharField(_("policy language"), max_length=8, blank=True)
+    created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
+    confirmed_at = models.DateTimeField(_("counts since"), null=True, blank=True)
+    came_of_age_at = models.DateTimeField(_("came of age at"), null=True, blank=True)
+    parental_consent = models.OneToOneField(
+        "ParentalConsent",
+        verbose_name=_("parental consent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="registration",
+    )
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_child=False) | models.Q(birth_year__isnull=False),
+                name="registration_child_has_birth_year",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(is_child=False) | models.Q(email=""),
+                name="registration_child_keeps_no_address_of_its_own",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def contact_email(self) -> str:
+        return self.parent_email if self.is_child else self.email
+
+
+class ParentalConsent(models.Model):
+    """Evidence of a parent's consent for one child: never the child's data, only what
+    was asked, how, and what happened when. Its history is append-only (events)."""
+
+    class Method(models.TextChoices):
+        EMAIL_PLUS = "email_plus", _("E-mail plus (signed link, then a confirmation e-mail)")
+
+    reference = models.UUIDField(_("reference"), default=uuid.uuid4, unique=True, editable=False)
+    country = models.CharField(_("country"), max_length=2)
+    method = models.CharField(
+        _("method"), max_length=16, choices=Method.choices, default=Method.EMAIL_PLUS
+    )
+    parent_email_hash = models.CharField(
+        _("keyed hash of the parent's address"), max_length=64, db_index=True
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("parental consent")
+        verbose_name_plural = _("parental consents")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.country})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Parental-consent records cannot be changed; add an event.")
+        super().save(*args, **kwargs)
+
+
+class ParentalConsentEvent(models.Model):
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Parent asked")
+        CONSENTED = "consented", _("Parent consented")
+        CONFIRMATION_SENT = "confirmation_sent", _("Confirmation e-mailed to the parent")
+        DECLINED = "declined", _("Parent declined; child's data deleted")
+        EXPIRED = "expired", _("No answer in time; child's data deleted")
+        REVOKED = "revoked", _("Parent revoked; child's data deleted")
+        CAME_OF_AGE = "came_of_age", _("Child came of age; parent's consent ended")
+        OWN_CONSENT = "own_consent", _("The young person confirmed their own consent")
+        OWN_CONSENT_MISSING = "own_consent_missing", _("No own consent in time; data deleted")
+        ERASED = "erased", _("Erased on request; child's data deleted")
+
+    consent = models.ForeignKey(
+        ParentalConsent,
+        verbose_name=_("parental consent"),
+        on_delete=models.PROTECT,
+        related_name="events",
+    )
+    state = models.CharField(_("state"), max_length=24, choices=State.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("parental-consent event")
+        verbose_name_plural = _("parental-consent events")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_state_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Parental-consent events cannot be changed.")
+        super().save(*args, **kwargs)

@@ -5,11 +5,19 @@ person is the link between their browser's consent id and their e-mail address; 
 deletes that link, after which the records identify nobody.
 """
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from privacy_portal.hashing import email_hash
 from requests_app.registry import DataSource, Erased, ErasureContext
 
-from .models import ConsentRecord, ConsentSubject
+from .models import (
+    ConsentRecord,
+    ConsentSubject,
+    ParentalConsent,
+    ParentalConsentEvent,
+    Registration,
+)
 
 
 def _consent_ids(email: str) -> list:
@@ -76,5 +84,103 @@ class ConsentLinkSource(DataSource):
         return outcomes
 
 
+class RegistrationSource(DataSource):
+    name = "Registrations"
+    record_type = "Registration"
+    purpose = "registration"
+
+    def _registrations(self, email: str):
+        return Registration.objects.filter(Q(email__iexact=email) | Q(parent_email__iexact=email))
+
+    def records(self, email):
+        for registration in self._registrations(email).order_by("created_at"):
+            yield self.item(
+                registration.pk,
+                {
+                    "status": registration.get_status_display(),
+                    "child's registration": registration.is_child,
+                    "name": registration.name,
+                    "e-mail address": registration.email,
+                    "parent's e-mail address": registration.parent_email,
+                    "country": registration.country,
+                    "year of birth": registration.birth_year,
+                    "interests": registration.interests,
+                    "marketing choices": registration.marketing_choices,
+                    "registered": registration.created_at,
+                    "counts since": registration.confirmed_at,
+                    "policy version": registration.policy_version,
+                },
+                purpose=registration.purpose,
+                rectifiable=["name", "country"],
+            )
+
+    def erase(self, context):
+        outcomes = []
+        for registration in self._registrations(context.email).select_related("parental_consent"):
+            if held := self.held(context, registration.pk):
+                outcomes.append(held)
+                continue
+            consent = registration.parental_consent
+            registration.delete()
+            if consent is not None:
+                ParentalConsentEvent.objects.create(
+                    consent=consent, state=ParentalConsentEvent.State.ERASED
+                )
+            outcomes.append(self.erased(registration.pk, "deleted", purpose=registration.purpose))
+        return outcomes
+
+    def rectify(self, key, changes):
+        registration = Registration.objects.get(pk=key)
+        if set(changes) - {"name", "country"}:
+            raise ValueError("Only the name and the country can be corrected here.")
+        previous = {field: getattr(registration, field) for field in changes}
+        for field, value in changes.items():
+            setattr(registration, field, value.strip())
+        registration.full_clean()
+        registration.save(update_fields=list(changes))
+        return previous
+
+
+class ParentalConsentSource(DataSource):
+    name = "Parental consents"
+    record_type = "Parental consent"
+    purpose = "parental-consent"
+
+    def _consents(self, email: str):
+        return ParentalConsent.objects.filter(parent_email_hash=email_hash(email))
+
+    def records(self, email):
+        for consent in self._consents(email).prefetch_related("events"):
+            yield self.item(
+                consent.pk,
+                {
+                    "reference": consent.reference,
+                    "country": consent.country,
+                    "method": consent.get_method_display(),
+                    "asked": consent.requested_at,
+                    "history": [
+                        f"{event.at.isoformat()} {event.get_state_display()}"
+                        for event in consent.events.all()
+                    ],
+                },
+            )
+
+    def erase(self, context):
+        reason = _(
+            "Kept as proof of how the parent answered (Art. 8, 7(1)); it holds no readable "
+            "data about the parent or the child."
+        )
+        return [
+            self.held(context, pk) or self.erased(pk, "retained", reason)
+            for pk in self._consents(context.email).values_list("pk", flat=True)
+        ]
+
+
 # Records first: they are found through the links, which the second source deletes.
-SOURCES = [ConsentRecordSource(), ConsentLinkSource()]
+# Registrations before parental consents: erasing a child's registration adds an event.
+SOURCES = [
+    ConsentRecordSource(),
+    ConsentLinkSource(),
+    RegistrationSource(),
+    ParentalConsentSource(),
+]

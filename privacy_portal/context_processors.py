@@ -10,7 +10,7 @@ from django.urls import NoReverseMatch, reverse
 # URL, so no page ever links to a 404 while the portal is being assembled.
 SITE_LINKS = {
     "cookies_url": "consent:cookies",
-    "register_url": "consent:register",
+    "register_url": "registration:register",
     "preferences_url": "consent:preferences",
     "request_new_url": "requests_app:request-new",
     "contact_url": "requests_app:contact",

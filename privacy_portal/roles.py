@@ -48,6 +48,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "requests_app.change_legalhold",
         # The outbox: see that every message went out.
         "privacy_portal.view_outgoingemail",
+        # Registrations and the evidence of parents' consent: read only.
+        "consent.view_registration",
+        "consent.view_parentalconsent",
+        "consent.view_parentalconsentevent",
     ],
     # Marketing staff see nothing of the policy workflow, requests or consent evidence.
     "Marketing": [],
@@ -71,6 +75,18 @@ def roles_apply(group_model, permission_model, table: dict[str, list[str]]) -> d
         group.permissions.set(permissions)
         groups[name] = group
     return groups
+
+
+def roles_grant(group_model, permission_model, table: dict[str, list[str]]) -> None:
+    """Add the permissions of `table` to existing groups (for data migrations that extend
+    a role when a new model arrives)."""
+    for name, codenames in table.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        for dotted in codenames:
+            app_label, codename = dotted.split(".", 1)
+            group.permissions.add(
+                permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+            )
 
 
 @transaction.atomic

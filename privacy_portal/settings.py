@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks_db",
+    "django_countries",
     "privacy_portal",
     "consent",
     "requests_app",
@@ -219,6 +220,19 @@ EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
 # Keyed hashes of erased e-mail addresses (so an erased person is still recognised, never
 # readable) use this secret; it must stay the same for the life of the data.
 PERSONAL_DATA_HASH_KEY = env.str("PERSONAL_DATA_HASH_KEY", default=SECRET_KEY)
+
+# --- Registration, children and marketing ----------------------------------------------------
+# "opt_in" (the EU-safe default: every marketing choice starts unticked) or "opt_out".
+MARKETING_DEFAULT = env.str("MARKETING_DEFAULT", default="opt_in")
+# The age of digital consent when a country is not in consent.ages.DIGITAL_CONSENT_AGES.
+DIGITAL_CONSENT_AGE_DEFAULT = env.int("DIGITAL_CONSENT_AGE_DEFAULT", default=16)
+# Days a parent has to answer, and a registrant to confirm their address.
+PARENTAL_CONSENT_DAYS = env.int("PARENTAL_CONSENT_DAYS", default=7)
+REGISTRATION_CONFIRM_DAYS = env.int("REGISTRATION_CONFIRM_DAYS", default=3)
+# Days a young person who came of age has to confirm their own consent.
+OWN_CONSENT_DAYS = env.int("OWN_CONSENT_DAYS", default=30)
+REGISTER_RATE_PER_IP = env.int("REGISTER_RATE_PER_IP", default=10)
+REGISTER_RATE_PER_EMAIL = env.int("REGISTER_RATE_PER_EMAIL", default=3)
 
 # --- Consent (cookie banner and consent log) -------------------------------------------------
 CONSENT_COOKIE_NAME = "portal_consent"

@@ -33,5 +33,6 @@ urlpatterns = [
     path("", include((portal_patterns, "privacy_portal"))),
     path("", include("consent.urls")),
     path("", include("requests_app.urls")),
+    path("", include("consent.registration_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -89,6 +89,16 @@ def policy_diff(request: HttpRequest, number: int) -> HttpResponse:
     return conditional_page(request, etag, render_page)
 
 
+def bad_link_response(request: HttpRequest, *, expired: bool) -> HttpResponse:
+    """The page for a mailed link that is not valid (400) or has expired (410)."""
+    return render(
+        request,
+        "bad_link.html",
+        {"expired": expired},
+        status=HTTPStatus.GONE if expired else HTTPStatus.BAD_REQUEST,
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form was posted without a valid CSRF token (usually an expired page)."""
     message = _(

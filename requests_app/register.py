@@ -42,6 +42,37 @@ PURPOSES = [
         "source": "Your browser",
     },
     {
+        "slug": "registration",
+        "name": "News and offers for registered visitors",
+        "description": (
+            "To send registered visitors the news and offers they chose, about the topics "
+            "they chose."
+        ),
+        "legal_basis": "consent",
+        "data_categories": "Name, e-mail address, country, interests, marketing choices",
+        "retention": "Until you unsubscribe or ask us to delete it",
+        "source": "You",
+    },
+    {
+        "slug": "parental-consent",
+        "name": "A parent's consent for a child",
+        "description": (
+            "To ask a parent or guardian before a child below the age of digital consent "
+            "registers, to keep the child's registration while they consent, and to prove "
+            "that they did (Art. 8)."
+        ),
+        "legal_basis": "legal_obligation",
+        "data_categories": (
+            "The child's first name, country and year of birth; the parent's e-mail address; "
+            "when we asked and how the parent answered (kept without the child's data)"
+        ),
+        "retention": (
+            "The child's data until consent is refused, withdrawn or ends; the record of the "
+            "answer three years longer"
+        ),
+        "source": "The child, then the parent",
+    },
+    {
         "slug": "staff-accounts",
         "name": "Staff accounts of this portal",
         "description": "To let our staff sign in and to record who did what.",

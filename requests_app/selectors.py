@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
 
 from . import tokens
 from .models import DataSubjectRequest, ProcessingPurpose, Recipient, RequestEvent
@@ -58,9 +59,9 @@ def request_from_token(kind: str, token: str) -> DataSubjectRequest:
     payload = tokens.token_read(kind, token)
     request = DataSubjectRequest.objects.filter(pk=payload["r"]).first()
     if request is None:
-        raise tokens.TokenError("This link is not valid.")
+        raise tokens.TokenError(_("This link is not valid."))
     if kind == tokens.DOWNLOAD and payload.get("f") != request.export_file:
-        raise tokens.TokenError("This link has expired.")
+        raise tokens.TokenError(_("This link has expired."), expired=True)
     return request
 
 

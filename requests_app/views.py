@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from privacy_portal.ratelimit import rate_limit_request
+from privacy_portal.views import bad_link_response
 
 from . import tokens
 from .forms import KIND_HELP, ContactForm, RequestForm
@@ -30,13 +31,7 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 
 
 def _bad_link(request: HttpRequest, error: tokens.TokenError) -> HttpResponse:
-    expired = "expired" in str(error)
-    return render(
-        request,
-        "requests_app/bad_link.html",
-        {"expired": expired},
-        status=HTTPStatus.GONE if expired else HTTPStatus.BAD_REQUEST,
-    )
+    return bad_link_response(request, expired=error.expired)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -136,7 +131,7 @@ def request_download(request: HttpRequest, token: str) -> HttpResponse:
         or data_request.export_expires_at <= timezone.now()
         or not path.is_file()
     ):
-        return _bad_link(request, tokens.TokenError("This link has expired."))
+        return bad_link_response(request, expired=True)
     response = FileResponse(
         path.open("rb"),
         as_attachment=True,

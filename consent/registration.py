@@ -1,0 +1,403 @@
+"""Registration and the parental-consent flow (GDPR Art. 8, COPPA): the services.
+
+An adult's registration counts once the address is confirmed. A child's (below the age of
+digital consent of their country) keeps only the first name, the parent's address, the
+country and the birth year, and waits for a parent: consent activates it ("e-mail plus": a
+confirmation mail follows), a refusal or silence deletes it, a revocation deletes it later.
+When the child comes of age, the young person is asked for their own consent and the
+parent's ends. Each step is an event of the ParentalConsent record, which never holds the
+child's data.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.tasks import default_task_backend, task
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from privacy_portal.hashing import email_hash, email_normalise
+from privacy_portal.links import link_payload, link_token
+from privacy_portal.outbox import email_queue
+
+from .ages import coming_of_age_date, consent_age, needs_parental_consent
+from .models import ParentalConsent, ParentalConsentEvent, Registration
+from .policy import policy_info
+from .services import consent_subject_link
+
+State = ParentalConsentEvent.State
+Status = Registration.Status
+REGISTRATION_PURPOSE = "registration"
+PARENTAL_PURPOSE = "parental-consent"
+SCREEN_KEY = "registration_age_screen"
+
+# Salts of the signed links (one per kind of link: one cannot open another).
+CONFIRM = "registration.confirm"
+PARENT = "registration.parent"
+MANAGE = "registration.manage"
+OWN_CONSENT = "registration.own-consent"
+
+
+def _days(setting: str) -> datetime.timedelta:
+    return datetime.timedelta(days=getattr(settings, setting))
+
+
+MAX_AGES = {
+    CONFIRM: lambda: _days("REGISTRATION_CONFIRM_DAYS"),
+    PARENT: lambda: _days("PARENTAL_CONSENT_DAYS"),
+    MANAGE: lambda: None,
+    OWN_CONSENT: lambda: _days("OWN_CONSENT_DAYS"),
+}
+
+
+def registration_link(kind: str, registration: Registration) -> str:
+    # The parental-consent reference ties a parent's link to exactly one child.
+    reference = (
+        str(registration.parental_consent.reference) if registration.parental_consent_id else ""
+    )
+    token = link_token(kind, g=registration.pk, c=reference)
+    names = {
+        CONFIRM: "registration:confirm",
+        PARENT: "registration:parental-consent",
+        MANAGE: "registration:parental-manage",
+        OWN_CONSENT: "registration:own-consent",
+    }
+    return settings.PORTAL_BASE_URL + reverse(names[kind], args=[token])
+
+
+def registration_from_link(kind: str, token: str) -> Registration:
+    """The registration a link is for; LinkError if the link is bad, old or its
+    registration is gone (a declined or expired child's data is deleted)."""
+    from privacy_portal.links import LinkError
+
+    payload = link_payload(kind, token, max_age=MAX_AGES[kind]())
+    registration = (
+        Registration.objects.select_related("parental_consent").filter(pk=payload.get("g")).first()
+        if isinstance(payload.get("g"), int)
+        else None
+    )
+    reference = (
+        str(registration.parental_consent.reference)
+        if registration and registration.parental_consent_id
+        else ""
+    )
+    if registration is None or payload.get("c", "") != reference:
+        raise LinkError(_("This link is not valid any more."), expired=True)
+    return registration
+
+
+def _policy(language: str) -> tuple[int | None, str]:
+    policy = policy_info(language)
+    return (policy.number, policy.language) if policy else (None, "")
+
+
+def _event(consent: ParentalConsent, state: str, at: datetime.datetime | None = None) -> None:
+    ParentalConsentEvent.objects.create(consent=consent, state=state, at=at or timezone.now())
+
+
+def _mail(registration: Registration, template: str, *, to: str = "", **context) -> None:
+    email_queue(
+        to=to or registration.contact_email,
+        template=f"consent/email/{template}",
+        context={"registration": registration, **context},
+        kind=f"registration_{template}",
+        purpose=PARENTAL_PURPOSE if registration.is_child else REGISTRATION_PURPOSE,
+        language=registration.language,
+        related=f"consent.registration:{registration.pk}",
+    )
+
+
+# --- The age screen ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Screen:
+    child: bool
+    first_name: str = ""
+    country: str = ""
+    birth_year: int | None = None
+
+
+def age_screen(
+    *, session: SessionBase, name: str, country: str, birth_date: datetime.date,
+    today: datetime.date | None = None,
+) -> Screen:  # fmt: skip
+    """Decide adult or child. A browser session that was once screened as a child stays a
+    child's: entering an older date again does not let it through."""
+    today = today or timezone.localdate()
+    remembered = session.get(SCREEN_KEY)
+    if remembered:
+        return Screen(
+            child=True,
+            first_name=name.split()[0] if name.split() else remembered["first_name"],
+            country=remembered["country"],
+            birth_year=remembered["birth_year"],
+        )
+    if not needs_parental_consent(birth_date, country, today):
+        return Screen(child=False)
+    screen = Screen(
+        child=True,
+        first_name=name.split()[0],
+        country=country,
+        birth_year=birth_date.year,
+    )
+    # Only what the parental flow needs; the rest the child typed is not kept anywhere.
+    session[SCREEN_KEY] = {
+        "first_name": screen.first_name,
+        "country": screen.country,
+        "birth_year": screen.birth_year,
+    }
+    return screen
+
+
+# --- Adults --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def registration_submit(
+    *,
+    name: str,
+    email: str,
+    country: str,
+    interests: list[str],
+    marketing_choices: dict[str, bool],
+    language: str,
+) -> Registration:
+    """An adult's registration: stored, and counted once the address is confirmed."""
+    number, policy_language = _policy(language)
+    registration = Registration(
+        status=Status.AWAITING_EMAIL,
+        name=name.strip(),
+        email=email_normalise(email),
+        country=country,
+        interests=sorted(interests),
+        marketing_choices=marketing_choices,
+        language=language,
+        purpose=REGISTRATION_PURPOSE,
+        policy_version=number,
+        policy_language=policy_language,
+    )
+    registration.full_clean()
+    registration.save()
+    _mail(
+        registration,
+        "registration_confirm",
+        confirm_url=registration_link(CONFIRM, registration),
+        days=settings.REGISTRATION_CONFIRM_DAYS,
+    )
+    return registration
+
+
+@transaction.atomic
+def registration_confirm(
+    *, registration: Registration, http_request: HttpRequest | None = None
+) -> Registration:
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Status.AWAITING_EMAIL:
+        registration.status = Status.ACTIVE
+        registration.confirmed_at = timezone.now()
+        registration.save(update_fields=["status", "confirmed_at"])
+        if http_request is not None:
+            consent_subject_link(
+                request=http_request, email=registration.email, source="registration"
+            )
+    return registration
+
+
+# --- Children ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def parental_consent_request(*, screen: Screen, parent_email: str, language: str) -> Registration:
+    """Store the pending child registration (first name, parent's address, country, birth
+    year: nothing else) and ask the parent through a signed, expiring link."""
+    parent_email = email_normalise(parent_email)
+    consent = ParentalConsent(country=screen.country, parent_email_hash=email_hash(parent_email))
+    consent.full_clean()
+    consent.save()
+    _event(consent, State.REQUESTED)
+    number, policy_language = _policy(language)
+    registration = Registration(
+        status=Status.AWAITING_PARENT,
+        is_child=True,
+        name=screen.first_name,
+        parent_email=parent_email,
+        country=screen.country,
+        birth_year=screen.birth_year,
+        language=language,
+        purpose=PARENTAL_PURPOSE,
+        policy_version=number,
+        policy_language=policy_language,
+        parental_consent=consent,
+    )
+    registration.full_clean()
+    registration.save()
+    deadline = timezone.now() + _days("PARENTAL_CONSENT_DAYS")
+    _mail(
+        registration,
+        "parent_request",
+        consent_url=registration_link(PARENT, registration),
+        deadline=deadline,
+    )
+    if default_task_backend.supports_defer:
+        # The worker deletes the child's data the moment the deadline passes; the daily
+        # purge command does the same where tasks cannot be scheduled.
+        transaction.on_commit(
+            lambda: registration_expire.using(run_after=deadline).enqueue(registration.pk)
+        )
+    return registration
+
+
+def _delete_child(registration: Registration, state: str, at=None) -> None:
+    consent = registration.parental_consent
+    registration.delete()
+    _event(consent, state, at)
+
+
+@transaction.atomic
+def parental_consent_decide(
+    *, registration: Registration, consents: bool, is_guardian: bool
+) -> Registration | None:
+    """The parent's answer. Consent activates the registration and mails a confirmation
+    with a management link; a refusal deletes the child's data at once."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != Status.AWAITING_PARENT:
+        raise ValidationError(_("This registration is no longer waiting for an answer."))
+    if not consents:
+        _delete_child(registration, State.DECLINED)
+        return None
+    if not is_guardian:
+        raise ValidationError(
+            _("Please confirm that you are the parent or legal guardian of this child.")
+        )
+    registration.status = Status.ACTIVE
+    registration.confirmed_at = timezone.now()
+    registration.save(update_fields=["status", "confirmed_at"])
+    _event(registration.parental_consent, State.CONSENTED)
+    _mail(
+        registration,
+        "parent_confirmation",
+        manage_url=registration_link(MANAGE, registration),
+    )
+    _event(registration.parental_consent, State.CONFIRMATION_SENT)
+    return registration
+
+
+@transaction.atomic
+def parental_consent_revoke(*, registration: Registration) -> None:
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if not registration.is_child:
+        raise ValidationError(_("This registration no longer depends on a parent's consent."))
+    _delete_child(registration, State.REVOKED)
+
+
+@task
+def registration_expire(registration_id: int) -> bool:
+    """Delete one pending child registration if its parent has not answered in time."""
+    cutoff = timezone.now() - _days("PARENTAL_CONSENT_DAYS")
+    registration = Registration.objects.filter(
+        pk=registration_id, status=Status.AWAITING_PARENT, created_at__lte=cutoff
+    ).first()
+    if registration is None:
+        return False
+    with transaction.atomic():
+        _delete_child(registration, State.EXPIRED)
+    return True
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    children_expired: int
+    unconfirmed_deleted: int
+    own_consent_missing: int
+
+
+def registrations_purge(
+    *, now: datetime.datetime | None = None, dry_run: bool = False
+) -> PurgeResult:
+    """Delete what waited too long: a child's data with no parental answer (recorded as
+    expired, without the data), unconfirmed adult sign-ups, and young people who never
+    confirmed their own consent."""
+    now = now or timezone.now()
+    expired = Registration.objects.filter(
+        status=Status.AWAITING_PARENT, created_at__lte=now - _days("PARENTAL_CONSENT_DAYS")
+    )
+    unconfirmed = Registration.objects.filter(
+        status=Status.AWAITING_EMAIL, created_at__lte=now - _days("REGISTRATION_CONFIRM_DAYS")
+    )
+    no_own_consent = Registration.objects.filter(
+        status=Status.AWAITING_OWN_CONSENT, came_of_age_at__lte=now - _days("OWN_CONSENT_DAYS")
+    )
+    result = PurgeResult(expired.count(), unconfirmed.count(), no_own_consent.count())
+    if dry_run:
+        return result
+    with transaction.atomic():
+        for registration in expired.select_related("parental_consent"):
+            _delete_child(registration, State.EXPIRED, now)
+        for registration in no_own_consent.select_related("parental_consent"):
+            _delete_child(registration, State.OWN_CONSENT_MISSING, now)
+        unconfirmed.delete()
+    return result
+
+
+@task
+def registrations_purge_task() -> dict:
+    return registrations_purge().__dict__
+
+
+@transaction.atomic
+def registrations_coming_of_age(*, today: datetime.date | None = None) -> int:
+    """Children who reached the age of digital consent: the parent's consent ends, and the
+    young person is asked to confirm their own."""
+    today = today or timezone.localdate()
+    count = 0
+    children = Registration.objects.select_for_update().filter(is_child=True, status=Status.ACTIVE)
+    for registration in children.select_related("parental_consent"):
+        if coming_of_age_date(registration.birth_year, registration.country) > today:
+            continue
+        registration.status = Status.AWAITING_OWN_CONSENT
+        registration.came_of_age_at = timezone.now()
+        registration.save(update_fields=["status", "came_of_age_at"])
+        _event(registration.parental_consent, State.CAME_OF_AGE)
+        _mail(
+            registration,
+            "coming_of_age",
+            own_consent_url=registration_link(OWN_CONSENT, registration),
+            age=consent_age(registration.country),
+            days=settings.OWN_CONSENT_DAYS,
+        )
+        count += 1
+    return count
+
+
+@transaction.atomic
+def registration_own_consent(*, registration: Registration, email: str) -> Registration:
+    """The young person gives their own consent and their own address: the registration
+    is theirs now (the parent's address is removed) and counts once that address is
+    confirmed, like any adult's."""
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status != Status.AWAITING_OWN_CONSENT:
+        raise ValidationError(_("This registration is not waiting for your consent."))
+    registration.status = Status.AWAITING_EMAIL
+    registration.is_child = False
+    registration.email = email_normalise(email)
+    registration.parent_email = ""
+    registration.birth_year = None
+    registration.confirmed_at = None
+    registration.purpose = REGISTRATION_PURPOSE
+    registration.full_clean()
+    registration.save()
+    _event(registration.parental_consent, State.OWN_CONSENT)
+    _mail(
+        registration,
+        "registration_confirm",
+        confirm_url=registration_link(CONFIRM, registration),
+        days=settings.REGISTRATION_CONFIRM_DAYS,
+    )
+    return registration
