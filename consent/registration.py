@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privacy_portal.hashing import email_hash, email_normalise
-from privacy_portal.links import link_payload, link_token
+from privacy_portal.links import LinkError, link_payload, link_token
 from privacy_portal.outbox import email_queue
 
 from .ages import coming_of_age_date, consent_age, needs_parental_consent
@@ -74,21 +74,19 @@ def registration_link(kind: str, registration: Registration) -> str:
 def registration_from_link(kind: str, token: str) -> Registration:
     """The registration a link is for; LinkError if the link is bad, old or its
     registration is gone (a declined or expired child's data is deleted)."""
-    from privacy_portal.links import LinkError
-
     payload = link_payload(kind, token, max_age=MAX_AGES[kind]())
-    registration = (
-        Registration.objects.select_related("parental_consent").filter(pk=payload.get("g")).first()
-        if isinstance(payload.get("g"), int)
-        else None
-    )
+    registration = None
+    if isinstance(payload.get("g"), int):
+        registration = (
+            Registration.objects.select_related("parental_consent").filter(pk=payload["g"]).first()
+        )
+    if registration is None:  # answered and deleted, expired, revoked, or erased
+        raise LinkError(_("This link has expired."), expired=True)
     reference = (
-        str(registration.parental_consent.reference)
-        if registration and registration.parental_consent_id
-        else ""
+        str(registration.parental_consent.reference) if registration.parental_consent_id else ""
     )
-    if registration is None or payload.get("c", "") != reference:
-        raise LinkError(_("This link is not valid any more."), expired=True)
+    if payload.get("c", "") != reference:  # a link made for another child
+        raise LinkError(_("This link is not valid."))
     return registration
 
 

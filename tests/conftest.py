@@ -42,6 +42,33 @@ def _clear_cache():
 
 
 @pytest.fixture
+def deliver(django_capture_on_commit_callbacks):
+    """Run what follows a commit (the outbox delivers queued mail) inside the block."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def dpo(db):
+    """A staff user in the DPO group."""
+    from django.contrib.auth.models import User
+
+    from privacy_portal.roles import roles_sync
+
+    user = User.objects.create_user("dpo-user", "dpo-user@example.com", "pw", is_staff=True)
+    user.groups.add(roles_sync()["DPO"])
+    return user
+
+
+@pytest.fixture
+def dpo_client(dpo):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(dpo)
+    return client
+
+
+@pytest.fixture
 def demo_policy(db):
     """The two published demo versions, as `make run` loads them."""
     from privacy_portal.demo import demo_policy_load

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from requests_app.models import ContactMessage, DataSubjectRequest, ProcessingPurpose
 from requests_app.registry import data_sources
-from tests.requests_app.conftest import change_form_data, submit_and_verify
+from tests.helpers import change_form_data, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from requests_app.models import (
     Recipient,
     RequestEvent,
 )
-from tests.requests_app.conftest import (
+from tests.helpers import (
     ALICE,
     BOB,
     change_form_data,

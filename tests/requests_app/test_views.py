@@ -9,7 +9,7 @@ from django.test import Client
 
 from requests_app import tokens
 from requests_app.models import ContactMessage, DataSubjectRequest
-from tests.requests_app.conftest import ALICE, link_in_mail, submit, submit_and_verify
+from tests.helpers import ALICE, link_in_mail, submit, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 
