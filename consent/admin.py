@@ -3,6 +3,7 @@
 import csv
 import uuid
 
+from django import forms
 from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest, HttpResponse
@@ -10,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .configuration import configuration_invalidate
+from .marketing import MarketingPurpose
+from .marketing_exports import AUDIENCE_HEADER, SUPPRESSION_HEADER, audience_rows, suppression_rows
 from .models import (
     BannerText,
     ConsentRecord,
@@ -17,10 +20,13 @@ from .models import (
     ConsentSealEntry,
     Cookie,
     CookieCategory,
+    MarketingPreference,
     ParentalConsent,
     ParentalConsentEvent,
+    PreferenceChange,
     Registration,
 )
+from .preferences import FIELDS, marketing_preferences_set
 from .sealing import RECORD_FIELDS
 
 # The categories the banner, Consent Mode and GPC rely on: they can be edited, not removed.
@@ -251,3 +257,138 @@ class ParentalConsentAdmin(ReadOnlyAdmin):
             if consent.current_state
             else "—"
         )
+
+
+TRI_STATE = [("", _("Not chosen (default applies)")), ("yes", _("Yes")), ("no", _("No"))]
+TO_VALUE = {"": None, "yes": True, "no": False}
+FROM_VALUE = {None: "", True: "yes", False: "no"}
+
+
+class MarketingPreferenceForm(forms.ModelForm):
+    """Staff toggle choices; every change needs a reason, kept in the history."""
+
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required. Kept in the history with your name."),
+    )
+
+    class Meta:
+        model = MarketingPreference
+        fields = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for purpose, field in FIELDS.items():
+            self.fields[field] = forms.ChoiceField(
+                label=purpose.label,
+                choices=TRI_STATE,
+                required=False,
+                initial=FROM_VALUE[getattr(self.instance, field)],
+            )
+        self.order_fields([*FIELDS.values(), "reason"])
+
+    def changes(self) -> dict[str, bool | None]:
+        return {
+            purpose.value: TO_VALUE[self.cleaned_data[field]]
+            for purpose, field in FIELDS.items()
+            if field in self.changed_data
+        }
+
+
+class PreferenceChangeInline(admin.TabularInline):
+    model = PreferenceChange
+    fields = ["at", "purpose", "old", "new", "actor", "staff_user", "reason"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-at", "-id"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value) for value in row])
+    return response
+
+
+def _audience_action(purpose):
+    def export(modeladmin, request, queryset):
+        return _csv_response(
+            f"audience-{purpose.value}", AUDIENCE_HEADER, audience_rows(purpose.value)
+        )
+
+    export.__name__ = f"export_audience_{purpose.value}"
+    return admin.action(
+        description=_("Export the whole audience for “%(purpose)s” (CSV)")
+        % {"purpose": purpose.label},
+        permissions=["view"],
+    )(export)
+
+
+@admin.register(MarketingPreference)
+class MarketingPreferenceAdmin(admin.ModelAdmin):
+    """Marketing staff see and toggle choices (with a reason) and export the lists. The
+    actions export whole lists: select any row (or all) to run them."""
+
+    form = MarketingPreferenceForm
+    list_display = ["__str__", "name", *FIELDS.values(), "updated_at"]
+    list_filter = [*FIELDS.values(), ("erased_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=email", "=email_hash", "name"]
+    readonly_fields = ["email", "name", "language", "updated_at", "erased_at"]
+    inlines = [PreferenceChangeInline]
+    actions = [
+        "export_suppression",
+        *[_audience_action(purpose) for purpose in MarketingPurpose],
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["email", "name", "language", "updated_at", "erased_at"]}),
+            (_("Choices"), {"fields": [*FIELDS.values(), "reason"]}),
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        marketing_preferences_set(
+            preference=obj,
+            changes=form.changes(),
+            actor=PreferenceChange.Actor.STAFF,
+            staff_user=request.user,
+            reason=form.cleaned_data["reason"],
+        )
+
+    def save_formset(self, request, form, formset, change):
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    @admin.action(description=_("Export the suppression list (CSV)"), permissions=["view"])
+    def export_suppression(self, request, queryset):
+        return _csv_response("suppression-list", SUPPRESSION_HEADER, suppression_rows())
+
+
+@admin.register(PreferenceChange)
+class PreferenceChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "preference", "purpose", "old", "new", "actor", "staff_user"]
+    list_filter = ["actor", "purpose"]
+    list_select_related = ["preference", "staff_user"]
+    date_hierarchy = "at"

@@ -7,6 +7,7 @@ their hashes so any later change in the database is detectable (see sealing.py).
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -397,4 +398,88 @@ class ParentalConsentEvent(models.Model):
     def save(self, *args, **kwargs) -> None:
         if self.pk is not None:
             raise AppendOnlyError("Parental-consent events cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class MarketingPreference(models.Model):
+    """One person's marketing choices, by e-mail address.
+
+    Each choice is granted (True), refused (False) or never made (None: MARKETING_DEFAULT
+    applies). Erasure keeps the row with only a keyed hash of the address and every choice
+    refused, so the person stays on the suppression list and is never contacted again.
+    """
+
+    email = models.EmailField(_("e-mail address"), blank=True)
+    email_hash = models.CharField(_("keyed hash of the address"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128, blank=True)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    allow_email = models.BooleanField(_("news and offers by e-mail"), null=True)
+    allow_phone = models.BooleanField(_("offers by telephone"), null=True)
+    allow_research = models.BooleanField(_("market research and surveys"), null=True)
+    allow_affiliates = models.BooleanField(_("sharing with affiliates"), null=True)
+    allow_partners = models.BooleanField(_("sharing with partners"), null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("marketing preference")
+        verbose_name_plural = _("marketing preferences")
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~models.Q(email=""),
+                name="marketing_preference_one_per_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email or _("(erased) %(hash)s") % {"hash": self.email_hash[:12]}
+
+
+class PreferenceChange(models.Model):
+    """One change of one marketing choice: who, when, old and new, why. Append-only."""
+
+    class Actor(models.TextChoices):
+        PERSON = "person", _("The person, in the preference centre")
+        REGISTRATION = "registration", _("The person, when registering")
+        UNSUBSCRIBE = "unsubscribe", _("The person, with an unsubscribe link")
+        STAFF = "staff", _("Marketing staff")
+        GPC = "gpc", _("Global Privacy Control signal")
+        OBJECTION = "objection", _("Objection request")
+        ERASURE = "erasure", _("Erasure request")
+
+    preference = models.ForeignKey(
+        MarketingPreference,
+        verbose_name=_("preference"),
+        on_delete=models.PROTECT,
+        related_name="changes",
+    )
+    purpose = models.CharField(_("purpose"), max_length=16)
+    old = models.BooleanField(_("from"), null=True)
+    new = models.BooleanField(_("to"), null=True)
+    actor = models.CharField(_("by"), max_length=16, choices=Actor.choices)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("preference change")
+        verbose_name_plural = _("preference history")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose}: {self.old} → {self.new}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Preference history cannot be changed.")
         super().save(*args, **kwargs)

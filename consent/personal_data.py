@@ -176,6 +176,49 @@ class ParentalConsentSource(DataSource):
         ]
 
 
+class MarketingPreferenceSource(DataSource):
+    name = "Marketing preferences"
+    record_type = "Marketing preferences"
+    purpose = "registration"
+
+    def records(self, email):
+        from .preferences import FIELDS, preference_for
+
+        preference = preference_for(email)
+        if preference is None or preference.erased_at:
+            return
+        history = preference.changes.order_by("at", "id")
+        yield self.item(
+            preference.pk,
+            {
+                **{
+                    str(purpose.label): getattr(preference, field)
+                    for purpose, field in FIELDS.items()
+                },
+                "history": [
+                    f"{change.at.isoformat()} {change.purpose}: {change.old} → {change.new} "
+                    f"({change.get_actor_display()})"
+                    for change in history
+                ],
+            },
+        )
+
+    def erase(self, context):
+        from .preferences import marketing_erase, preference_for
+
+        preference = preference_for(context.email)
+        if preference is None:
+            return []
+        if held := self.held(context, preference.pk):
+            return [held]
+        marketing_erase(email=context.email)
+        reason = _(
+            "Only a keyed hash of your address is kept, on the suppression list, so that you "
+            "are never contacted again; nothing readable remains."
+        )
+        return [self.erased(preference.pk, "anonymised", reason)]
+
+
 # Records first: they are found through the links, which the second source deletes.
 # Registrations before parental consents: erasing a child's registration adds an event.
 SOURCES = [
@@ -183,4 +226,5 @@ SOURCES = [
     ConsentLinkSource(),
     RegistrationSource(),
     ParentalConsentSource(),
+    MarketingPreferenceSource(),
 ]

@@ -29,6 +29,7 @@ from privacy_portal.outbox import email_queue
 from .ages import coming_of_age_date, consent_age, needs_parental_consent
 from .models import ParentalConsent, ParentalConsentEvent, Registration
 from .policy import policy_info
+from .preferences import marketing_registration_apply, preference_ensure, unsubscribe_headers
 from .services import consent_subject_link
 
 State = ParentalConsentEvent.State
@@ -99,7 +100,14 @@ def _event(consent: ParentalConsent, state: str, at: datetime.datetime | None = 
     ParentalConsentEvent.objects.create(consent=consent, state=state, at=at or timezone.now())
 
 
-def _mail(registration: Registration, template: str, *, to: str = "", **context) -> None:
+def _mail(
+    registration: Registration,
+    template: str,
+    *,
+    to: str = "",
+    headers: dict | None = None,
+    **context,
+) -> None:
     email_queue(
         to=to or registration.contact_email,
         template=f"consent/email/{template}",
@@ -108,6 +116,7 @@ def _mail(registration: Registration, template: str, *, to: str = "", **context)
         purpose=PARENTAL_PURPOSE if registration.is_child else REGISTRATION_PURPOSE,
         language=registration.language,
         related=f"consent.registration:{registration.pk}",
+        headers=headers,
     )
 
 
@@ -183,11 +192,14 @@ def registration_submit(
     )
     registration.full_clean()
     registration.save()
+    # Every mail to a registrant carries a one-click unsubscribe (RFC 8058).
+    preference = preference_ensure(email=registration.email, language=language)
     _mail(
         registration,
         "registration_confirm",
         confirm_url=registration_link(CONFIRM, registration),
         days=settings.REGISTRATION_CONFIRM_DAYS,
+        headers=unsubscribe_headers(preference),
     )
     return registration
 
@@ -201,6 +213,8 @@ def registration_confirm(
         registration.status = Status.ACTIVE
         registration.confirmed_at = timezone.now()
         registration.save(update_fields=["status", "confirmed_at"])
+        # Only now, with the address confirmed, do the registration's choices count.
+        marketing_registration_apply(registration=registration)
         if http_request is not None:
             consent_subject_link(
                 request=http_request, email=registration.email, source="registration"
@@ -397,5 +411,6 @@ def registration_own_consent(*, registration: Registration, email: str) -> Regis
         "registration_confirm",
         confirm_url=registration_link(CONFIRM, registration),
         days=settings.REGISTRATION_CONFIRM_DAYS,
+        headers=unsubscribe_headers(preference_ensure(email=registration.email)),
     )
     return registration

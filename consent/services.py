@@ -146,6 +146,11 @@ def consent_record(
         record.full_clean(validate_unique=False)
         record.save()
         created = True
+        if gpc:
+            # Someone we can identify sends GPC: no sharing of their details either.
+            from .preferences import marketing_gpc_apply
+
+            marketing_gpc_apply(consent_id=consent_id)
 
     fingerprints = configuration.fingerprints
     state = ConsentState(

@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, reverse
 SITE_LINKS = {
     "cookies_url": "consent:cookies",
     "register_url": "registration:register",
-    "preferences_url": "consent:preferences",
+    "preferences_url": "preferences:request",
     "request_new_url": "requests_app:request-new",
     "contact_url": "requests_app:contact",
 }

@@ -52,9 +52,17 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "consent.view_registration",
         "consent.view_parentalconsent",
         "consent.view_parentalconsentevent",
+        # Marketing preferences and their history: read (objections are carried out there).
+        "consent.view_marketingpreference",
+        "consent.view_preferencechange",
     ],
-    # Marketing staff see nothing of the policy workflow, requests or consent evidence.
-    "Marketing": [],
+    # Marketing staff toggle preferences (with a reason) and export the suppression list and
+    # audiences; they see nothing of requests, the consent log, children or registrations.
+    "Marketing": [
+        "consent.view_marketingpreference",
+        "consent.change_marketingpreference",
+        "consent.view_preferencechange",
+    ],
 }
 
 

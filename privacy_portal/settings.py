@@ -231,6 +231,10 @@ PARENTAL_CONSENT_DAYS = env.int("PARENTAL_CONSENT_DAYS", default=7)
 REGISTRATION_CONFIRM_DAYS = env.int("REGISTRATION_CONFIRM_DAYS", default=3)
 # Days a young person who came of age has to confirm their own consent.
 OWN_CONSENT_DAYS = env.int("OWN_CONSENT_DAYS", default=30)
+# Days the preference-centre link works.
+PREFERENCES_LINK_DAYS = env.int("PREFERENCES_LINK_DAYS", default=7)
+PREFERENCES_RATE_PER_IP = env.int("PREFERENCES_RATE_PER_IP", default=10)
+PREFERENCES_RATE_PER_EMAIL = env.int("PREFERENCES_RATE_PER_EMAIL", default=3)
 REGISTER_RATE_PER_IP = env.int("REGISTER_RATE_PER_IP", default=10)
 REGISTER_RATE_PER_EMAIL = env.int("REGISTER_RATE_PER_EMAIL", default=3)
 

@@ -34,5 +34,6 @@ urlpatterns = [
     path("", include("consent.urls")),
     path("", include("requests_app.urls")),
     path("", include("consent.registration_urls")),
+    path("", include("consent.preferences_urls")),
     path("admin/", admin.site.urls),
 ]

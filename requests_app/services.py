@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consent.preferences import marketing_object
 from consent.services import consent_subject_link
 from privacy_portal.hashing import email_hash, email_normalise
 from privacy_portal.models import OutgoingEmail
@@ -444,6 +445,9 @@ def request_complete(
     request.closed_at = timezone.now()
     request.outcome = outcome.strip()
     request.save(update_fields=["status", "closed_at", "outcome"])
+    if request.kind == DataSubjectRequest.Kind.OBJECTION:
+        # Art. 21(3): the objection is carried out in the one place every sender asks.
+        marketing_object(email=request.email, reference=request.reference)
     _event(request, "completed", by=by, from_status=previous, to_status=Status.COMPLETED,
            visible=True)  # fmt: skip
     download = (

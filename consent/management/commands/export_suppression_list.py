@@ -1,0 +1,25 @@
+import argparse
+import csv
+
+from django.core.management.base import BaseCommand
+
+from consent.marketing_exports import SUPPRESSION_HEADER, suppression_rows
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the suppression list as CSV: every address that refused a marketing purpose, "
+        "and erased people as a keyed hash only. Load it into every mail tool you use."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--output",
+            type=argparse.FileType("w", encoding="utf-8"),
+            help="A file to write (default: standard output).",
+        )
+
+    def handle(self, *args, output, **options):
+        writer = csv.writer(output or self.stdout)
+        writer.writerow(SUPPRESSION_HEADER)
+        writer.writerows(suppression_rows())
