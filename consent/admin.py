@@ -364,6 +364,11 @@ class MarketingPreferenceAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def get_form(self, request, obj=None, **kwargs):
+        # The choices are the form's own fields, written through the service, never
+        # straight onto the model.
+        return super().get_form(request, obj, **{**kwargs, "fields": []})
+
     def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
         actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)

@@ -177,6 +177,9 @@ def marketing_registration_apply(*, registration: Registration) -> MarketingPref
     preference = preference_ensure(
         email=registration.email, name=registration.name, language=registration.language
     )
+    if preference.erased_at:
+        # Someone erased stays on the suppression list, whatever a new sign-up ticks.
+        return preference
     changes = {}
     for purpose, granted in registration.marketing_choices.items():
         if purpose in MarketingPurpose.values and (granted or marketing_default()):

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
+from privacy_portal.forms import posted
 from privacy_portal.links import LinkError
 from privacy_portal.outbox import email_queue
 from privacy_portal.ratelimit import rate_limit_request
@@ -26,7 +27,7 @@ GET_POST = ["GET", "HEAD", "POST"]
 @require_http_methods(GET_POST)
 def preferences_request(request: HttpRequest) -> HttpResponse:
     """Ask for a link. The answer is the same whether or not the address is known."""
-    form = PreferencesLinkForm(request.POST or None)
+    form = PreferencesLinkForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         if rate_limit_request(
@@ -78,7 +79,7 @@ def preference_centre(request: HttpRequest, token: str) -> HttpResponse:
             actor=service.Actor.GPC,
         )
         preference.refresh_from_db()
-    form = PreferenceCentreForm(request.POST or None, preference=preference)
+    form = PreferenceCentreForm(posted(request), preference=preference)
     saved = False
     if request.method == "POST" and form.is_valid():
         choices = form.choices()

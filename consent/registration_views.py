@@ -13,6 +13,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from privacy_portal.forms import posted
 from privacy_portal.links import LinkError
 from privacy_portal.ratelimit import rate_limit_request
 from privacy_portal.views import bad_link_response
@@ -41,7 +42,7 @@ def _too_many(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(GET_POST)
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if rate_limit_request(
@@ -89,7 +90,7 @@ def register_parent(request: HttpRequest) -> HttpResponse:
     remembered = request.session.get(flow.SCREEN_KEY)
     if not remembered:
         return _redirect("register")
-    form = ParentEmailForm(request.POST or None)
+    form = ParentEmailForm(posted(request))
     if request.method == "POST" and form.is_valid():
         if rate_limit_request(
             request,
@@ -154,7 +155,7 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
         return bad_link_response(request, expired=error.expired)
     if registration.status != Registration.Status.AWAITING_PARENT:
         return render(request, "consent/parental_answered.html", {"registration": registration})
-    form = ParentDecisionForm(request.POST or None)
+    form = ParentDecisionForm(posted(request))
     status = HTTPStatus.OK
     if request.method == "POST" and form.is_valid():
         consents = request.POST.get("decision") == "consent"
@@ -206,7 +207,7 @@ def own_consent(request: HttpRequest, token: str) -> HttpResponse:
         return bad_link_response(request, expired=error.expired)
     if registration.status != Registration.Status.AWAITING_OWN_CONSENT:
         return render(request, "consent/parental_answered.html", {"registration": registration})
-    form = OwnConsentForm(request.POST or None)
+    form = OwnConsentForm(posted(request))
     if request.method == "POST" and form.is_valid():
         flow.registration_own_consent(registration=registration, email=form.cleaned_data["email"])
         return render(

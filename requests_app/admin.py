@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from privacy_portal.forms import posted
+
 from .dates import MAX_EXTENSION_MONTHS
 from .models import (
     ContactMessage,
@@ -476,7 +478,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
 
     def _form_view(self, request, pk, form_class, template, title, apply):
         obj = self._object(request, pk, change=True)
-        form = form_class(request.POST or None)
+        form = form_class(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 apply(obj, form.cleaned_data)

@@ -12,6 +12,7 @@ from django.utils.translation import get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from privacy_portal.forms import posted
 from privacy_portal.ratelimit import rate_limit_request
 from privacy_portal.views import bad_link_response
 
@@ -36,7 +37,7 @@ def _bad_link(request: HttpRequest, error: tokens.TokenError) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def request_new(request: HttpRequest) -> HttpResponse:
-    form = RequestForm(request.POST or None)
+    form = RequestForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
         if rate_limit_request(
@@ -144,7 +145,7 @@ def request_download(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def contact(request: HttpRequest) -> HttpResponse:
-    form = ContactForm(request.POST or None)
+    form = ContactForm(posted(request))
     if request.method == "POST" and form.is_valid():
         if rate_limit_request(
             request,

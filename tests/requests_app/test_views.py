@@ -223,3 +223,11 @@ def test_unverified_requests_are_purged_after_the_verification_days(demo_policy,
 
     assert list(DataSubjectRequest.objects.values_list("email", flat=True)) == ["kept@example.org"]
     assert not OutgoingEmail.objects.filter(to="old@example.org").exists()
+
+
+@pytest.mark.parametrize("path", ["/requests/new/", "/contact/", "/register/", "/preferences/"])
+def test_an_empty_submission_is_a_400_with_messages(client, demo_policy, path):
+    response = client.post(path, {})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "Please check the fields marked below." in response.content.decode()
