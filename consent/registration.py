@@ -369,7 +369,11 @@ def registrations_coming_of_age(*, today: datetime.date | None = None) -> int:
     young person is asked to confirm their own."""
     today = today or timezone.localdate()
     count = 0
-    children = Registration.objects.select_for_update().filter(is_child=True, status=Status.ACTIVE)
+    # Lock the registrations only: the parental-consent join is nullable (PostgreSQL will
+    # not lock the nullable side of an outer join).
+    children = Registration.objects.select_for_update(of=("self",)).filter(
+        is_child=True, status=Status.ACTIVE
+    )
     for registration in children.select_related("parental_consent"):
         if coming_of_age_date(registration.birth_year, registration.country) > today:
             continue
