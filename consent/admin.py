@@ -288,6 +288,14 @@ class MarketingPreferenceForm(forms.ModelForm):
             )
         self.order_fields([*FIELDS.values(), "reason"])
 
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.erased_at and any(value is not False for value in self.changes().values()):
+            raise forms.ValidationError(
+                _("This person was erased: they stay on the suppression list.")
+            )
+        return cleaned
+
     def changes(self) -> dict[str, bool | None]:
         return {
             purpose.value: TO_VALUE[self.cleaned_data[field]]

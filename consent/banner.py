@@ -71,6 +71,20 @@ class Banner:
         ]
 
     @property
+    def effective_states(self) -> dict[str, bool] | None:
+        """The decided states as they apply to this page: under Global Privacy Control the
+        GPC-locked categories are off, whatever was accepted before the signal."""
+        if self.state is None:
+            return None
+        states = dict(self.state.states)
+        if self.gpc:
+            states.update(dict.fromkeys(GPC_LOCKED & set(states), False))
+        return states
+
+    def granted(self, category: str) -> bool:
+        return bool((self.effective_states or {}).get(category))
+
+    @property
     def reason(self) -> str:
         return self.prompt.reason if self.scope == SCOPE_PROMPT else ""
 

@@ -302,6 +302,12 @@ class Registration(models.Model):
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True, db_index=True)
     confirmed_at = models.DateTimeField(_("counts since"), null=True, blank=True)
     came_of_age_at = models.DateTimeField(_("came of age at"), null=True, blank=True)
+    awaiting_since = models.DateTimeField(
+        _("waiting since"),
+        default=timezone.now,
+        db_index=True,
+        help_text=_("When the current wait (for an e-mail, a parent, own consent) began."),
+    )
     parental_consent = models.OneToOneField(
         "ParentalConsent",
         verbose_name=_("parental consent"),

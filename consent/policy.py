@@ -4,6 +4,7 @@ The consent app does not depend on any policy model: the project names a provide
 CONSENT_POLICY_PROVIDER (this project: privacy_portal.selectors.policy_info_for_consent).
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.utils.module_loading import import_string
@@ -16,8 +17,9 @@ class PolicyInfo:
     number: int
     language: str
     url: str
-    # The newest version in force that asked visitors to choose again (0: none).
-    reconsent_number: int
+    # When the newest version in force that asks visitors to choose again took effect (None:
+    # no such version). Decisions made before it are asked again, whatever their language.
+    reconsent_since: datetime.datetime | None
 
 
 def policy_info(language: str) -> PolicyInfo | None:

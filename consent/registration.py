@@ -304,7 +304,7 @@ def parental_consent_decide(
 @transaction.atomic
 def parental_consent_revoke(*, registration: Registration) -> None:
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
-    if not registration.is_child:
+    if not (registration.is_child and registration.status == Status.ACTIVE):
         raise ValidationError(_("This registration no longer depends on a parent's consent."))
     _delete_child(registration, State.REVOKED)
 
@@ -314,7 +314,7 @@ def registration_expire(registration_id: int) -> bool:
     """Delete one pending child registration if its parent has not answered in time."""
     cutoff = timezone.now() - _days("PARENTAL_CONSENT_DAYS")
     registration = Registration.objects.filter(
-        pk=registration_id, status=Status.AWAITING_PARENT, created_at__lte=cutoff
+        pk=registration_id, status=Status.AWAITING_PARENT, awaiting_since__lte=cutoff
     ).first()
     if registration is None:
         return False
@@ -338,13 +338,15 @@ def registrations_purge(
     confirmed their own consent."""
     now = now or timezone.now()
     expired = Registration.objects.filter(
-        status=Status.AWAITING_PARENT, created_at__lte=now - _days("PARENTAL_CONSENT_DAYS")
+        status=Status.AWAITING_PARENT, awaiting_since__lte=now - _days("PARENTAL_CONSENT_DAYS")
     )
     unconfirmed = Registration.objects.filter(
-        status=Status.AWAITING_EMAIL, created_at__lte=now - _days("REGISTRATION_CONFIRM_DAYS")
+        status=Status.AWAITING_EMAIL,
+        awaiting_since__lte=now - _days("REGISTRATION_CONFIRM_DAYS"),
     )
     no_own_consent = Registration.objects.filter(
-        status=Status.AWAITING_OWN_CONSENT, came_of_age_at__lte=now - _days("OWN_CONSENT_DAYS")
+        status=Status.AWAITING_OWN_CONSENT,
+        awaiting_since__lte=now - _days("OWN_CONSENT_DAYS"),
     )
     result = PurgeResult(expired.count(), unconfirmed.count(), no_own_consent.count())
     if dry_run:
@@ -354,7 +356,11 @@ def registrations_purge(
             _delete_child(registration, State.EXPIRED, now)
         for registration in no_own_consent.select_related("parental_consent"):
             _delete_child(registration, State.OWN_CONSENT_MISSING, now)
-        unconfirmed.delete()
+        for registration in unconfirmed.select_related("parental_consent"):
+            if registration.parental_consent_id:  # a young person who never confirmed
+                _delete_child(registration, State.OWN_CONSENT_MISSING, now)
+            else:
+                registration.delete()
     return result
 
 
@@ -378,8 +384,8 @@ def registrations_coming_of_age(*, today: datetime.date | None = None) -> int:
         if coming_of_age_date(registration.birth_year, registration.country) > today:
             continue
         registration.status = Status.AWAITING_OWN_CONSENT
-        registration.came_of_age_at = timezone.now()
-        registration.save(update_fields=["status", "came_of_age_at"])
+        registration.came_of_age_at = registration.awaiting_since = timezone.now()
+        registration.save(update_fields=["status", "came_of_age_at", "awaiting_since"])
         _event(registration.parental_consent, State.CAME_OF_AGE)
         _mail(
             registration,
@@ -401,6 +407,7 @@ def registration_own_consent(*, registration: Registration, email: str) -> Regis
     if registration.status != Status.AWAITING_OWN_CONSENT:
         raise ValidationError(_("This registration is not waiting for your consent."))
     registration.status = Status.AWAITING_EMAIL
+    registration.awaiting_since = timezone.now()
     registration.is_child = False
     registration.email = email_normalise(email)
     registration.parent_email = ""

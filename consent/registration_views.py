@@ -189,7 +189,8 @@ def parental_manage(request: HttpRequest, token: str) -> HttpResponse:
         registration = _from_link(flow.MANAGE, token)
     except LinkError as error:
         return bad_link_response(request, expired=error.expired)
-    if not registration.is_child:
+    if not (registration.is_child and registration.status == Registration.Status.ACTIVE):
+        # Not consented yet, or the child came of age: the parent's consent does not apply.
         return render(request, "consent/parental_answered.html", {"registration": registration})
     if request.method == "POST" and request.POST.get("revoke") == "yes":
         flow.parental_consent_revoke(registration=registration)

@@ -85,7 +85,12 @@ def consent_log_seal(*, now: datetime.datetime | None = None) -> ConsentSeal | N
     plan = consent_log_unsealed(now=now)
     if previous is not None and plan.cutoff < previous.cutoff:
         plan = SealPlan(cutoff=previous.cutoff, record_count=plan.record_count)
-    records = ConsentRecord.objects.unsealed().filter(created_at__lte=plan.cutoff).order_by("id")
+    records = ConsentRecord.objects.unsealed().filter(created_at__lte=plan.cutoff)
+    if previous is not None:
+        # A record dated at or before the last cut-off should already be sealed: it was
+        # inserted behind that seal. It stays out, for verification to report.
+        records = records.filter(created_at__gt=previous.cutoff)
+    records = records.order_by("id")
     digest = hashlib.sha256()
     entries = []
     for record in records.iterator(chunk_size=CHUNK):
@@ -141,12 +146,33 @@ def _chunks(queryset, size: int = CHUNK) -> Iterator[list]:
         yield batch
 
 
+def _entry_problem(entry, record, seal, previous) -> Problem | None:
+    """What is wrong with one sealed record, if anything."""
+    where = f"(seal {seal.sequence})"
+    if record is None:
+        return Problem("removed", f"record {entry.record_id} was removed after sealing {where}",
+                       entry.record_id)  # fmt: skip
+    if record_sha256(record) != entry.record_sha256:
+        return Problem("changed", f"record {entry.record_id} was changed after sealing {where}",
+                       entry.record_id)  # fmt: skip
+    if previous is not None and record.created_at <= previous.cutoff:
+        # Dated inside the previous seal's period, yet not in it: inserted behind that seal.
+        return Problem(
+            "inserted",
+            f"record {entry.record_id} was inserted behind seal {previous.sequence} "
+            f"(dated before its cut-off) and sealed later {where}",
+            entry.record_id,
+        )
+    return None
+
+
 def consent_log_verify() -> Verification:
     """Recompute every seal and sealed record; report every difference."""
     result = Verification()
-    previous_chain, expected_sequence, latest = GENESIS, 1, None
+    previous = None
     for seal in ConsentSeal.objects.order_by("sequence"):
         result.seals += 1
+        expected_sequence = previous.sequence + 1 if previous else 1
         if seal.sequence != expected_sequence:
             result.problems.append(
                 Problem("seal", f"seal {expected_sequence} is missing before seal {seal.sequence}")
@@ -158,43 +184,28 @@ def consent_log_verify() -> Verification:
             for entry in entries:
                 count += 1
                 digest.update(_entry_line(entry.record_id, entry.record_sha256))
-                record = records.get(entry.record_id)
-                if record is None:
-                    result.problems.append(
-                        Problem(
-                            "removed",
-                            f"record {entry.record_id} was removed after sealing "
-                            f"(seal {seal.sequence})",
-                            entry.record_id,
-                        )
-                    )
-                elif record_sha256(record) != entry.record_sha256:
-                    result.problems.append(
-                        Problem(
-                            "changed",
-                            f"record {entry.record_id} was changed after sealing "
-                            f"(seal {seal.sequence})",
-                            entry.record_id,
-                        )
-                    )
+                problem = _entry_problem(entry, records.get(entry.record_id), seal, previous)
+                if problem:
+                    result.problems.append(problem)
         result.records += count
         if count != seal.record_count or digest.hexdigest() != seal.entries_sha256:
             result.problems.append(
                 Problem("seal", f"seal {seal.sequence}: its sealed entries were altered")
             )
+        previous_chain = previous.chain_sha256 if previous else GENESIS
         if _chain(previous_chain, seal.entries_sha256) != seal.chain_sha256:
             result.problems.append(
                 Problem("seal", f"seal {seal.sequence}: the hash chain is broken")
             )
-        previous_chain, expected_sequence, latest = seal.chain_sha256, seal.sequence + 1, seal
-    if latest is not None:
-        inserted = ConsentRecord.objects.unsealed().filter(created_at__lte=latest.cutoff)
+        previous = seal
+    if previous is not None:
+        inserted = ConsentRecord.objects.unsealed().filter(created_at__lte=previous.cutoff)
         for record_id in inserted.order_by("id").values_list("id", flat=True):
             result.problems.append(
                 Problem(
                     "inserted",
                     f"record {record_id} was inserted after sealing "
-                    f"(dated before seal {latest.sequence}'s cut-off)",
+                    f"(dated before seal {previous.sequence}'s cut-off)",
                     record_id,
                 )
             )

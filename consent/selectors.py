@@ -54,7 +54,7 @@ def consent_prompt(
     if age > datetime.timedelta(days=conf.get("CONSENT_MAX_AGE_DAYS")):
         return Prompt(everything, "expired")
     policy = configuration.policy
-    if policy and policy.reconsent_number > (state.policy_version or 0):
+    if policy and policy.reconsent_since and state.decided_at < policy.reconsent_since:
         return Prompt(everything, "policy")
     fingerprints = configuration.fingerprints
     changed = frozenset(

@@ -51,11 +51,12 @@ class StaffAccountSource(DataSource):
 
     def rectify(self, key, changes):
         user = get_user_model().objects.get(pk=key)
-        if set(changes) - {"first_name", "last_name"}:
+        if not changes or set(changes) - {"first_name", "last_name"}:
             raise ValueError("Only the first and last name can be corrected here.")
         previous = {field: getattr(user, field) for field in changes}
         for field, value in changes.items():
             setattr(user, field, value.strip())
+        user.full_clean(validate_unique=False)
         user.save(update_fields=list(changes))
         return previous
 

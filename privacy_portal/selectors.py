@@ -89,17 +89,22 @@ def policy_info_for_consent(language: str) -> "PolicyInfo | None":
     version = policy_in_force(language=language)
     if version is None:
         return None
-    latest_reconsent = (
+    reconsent = (
         PolicyVersion.objects.published()
         .in_language(version.language)
         .filter(requires_reconsent=True, effective_date__lte=timezone.localdate())
         .order_by("-number")
-        .values_list("number", flat=True)
+        .only("effective_date", "published_at")
         .first()
     )
+    reconsent_since = None
+    if reconsent is not None:
+        # In force from the start of its effective date, and never before it was published.
+        start = datetime.datetime.combine(reconsent.effective_date, datetime.time.min)
+        reconsent_since = max(timezone.make_aware(start), reconsent.published_at)
     return PolicyInfo(
         number=version.number,
         language=version.language,
         url=version.get_absolute_url(),
-        reconsent_number=latest_reconsent or 0,
+        reconsent_since=reconsent_since,
     )

@@ -43,10 +43,10 @@ class RequestSource(DataSource):
         for request in DataSubjectRequest.objects.for_email(context.email):
             if held := self.held(context, request.pk):
                 outcomes.append(held)
-            elif request.pk == context.current_request_id:
+            elif request.pk == context.current_request_id or request.is_open:
                 reason = _(
-                    "This request: kept until it is answered, then anonymised, as proof that "
-                    "it was answered (Art. 5(2), 17(3)(e))."
+                    "An open request: kept until it is answered, then anonymised, as proof "
+                    "that it was answered (Art. 5(2), 17(3)(e))."
                 )
                 outcomes.append(self.erased(request.pk, "retained", reason))
             else:
@@ -60,10 +60,12 @@ class RequestSource(DataSource):
 
     def rectify(self, key, changes):
         request = DataSubjectRequest.objects.get(pk=key)
-        previous = {"name": request.name}
-        if set(changes) - {"name"}:
+        if set(changes) != {"name"}:
             raise ValueError("Only the name can be corrected here.")
-        DataSubjectRequest.objects.filter(pk=key).update(name=changes["name"].strip())
+        previous = {"name": request.name}
+        request.name = changes["name"].strip()
+        request.full_clean()
+        request.save(update_fields=["name"])
         return previous
 
 
@@ -98,7 +100,7 @@ class ContactMessageSource(DataSource):
 
     def rectify(self, key, changes):
         message = ContactMessage.objects.get(pk=key)
-        if set(changes) - {"name"}:
+        if set(changes) != {"name"}:
             raise ValueError("Only the name can be corrected here.")
         previous = {"name": message.name}
         message.name = changes["name"].strip()

@@ -55,6 +55,11 @@ class ErasureContext:
     holds: list = field(default_factory=list)
     current_request_id: int | None = None
 
+    def __post_init__(self):
+        # An empty address would match every record that has none.
+        if not self.email.strip():
+            raise ValueError("An erasure needs an e-mail address.")
+
     def hold_for(self, record_type: str):
         return next((hold for hold in self.holds if hold.covers(record_type)), None)
 

@@ -6,6 +6,7 @@ retried until the mail server takes it).
 """
 
 import datetime
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -97,6 +99,16 @@ def _mail(
 
 def _locked(request: DataSubjectRequest) -> DataSubjectRequest:
     return DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+
+
+def _require_address(request: DataSubjectRequest) -> None:
+    """A request anonymised after an erasure has no address to look anything up with; an
+    empty address would match every record that has none."""
+    if not request.email.strip():
+        raise ValidationError(
+            _("Request %(reference)s was anonymised after an erasure; it has no address any more.")
+            % {"reference": request}
+        )
 
 
 def _require_open(request: DataSubjectRequest) -> None:
@@ -286,18 +298,29 @@ def _export_path(name: str):
     return settings.EXPORT_ROOT / name
 
 
-@transaction.atomic
 def request_export_build(
     *, request: DataSubjectRequest, by: AbstractBaseUser, now: datetime.datetime | None = None
 ) -> DataSubjectRequest:
     """Build the access export (zip of JSON, CSV and an HTML summary) outside any public
     path, and mail the requester a download link valid for EXPORT_LINK_DAYS."""
+    name = f"{request.reference}-{secrets.token_hex(16)}.zip"
+    try:
+        return _export_build(request=request, by=by, now=now or timezone.now(), name=name)
+    except BaseException:
+        # Nothing was recorded: no file of personal data may stay behind.
+        _export_path(name).unlink(missing_ok=True)
+        raise
+
+
+@transaction.atomic
+def _export_build(
+    *, request: DataSubjectRequest, by: AbstractBaseUser, now: datetime.datetime, name: str
+) -> DataSubjectRequest:
     request = _locked(request)
     _require_open(request)
-    now = now or timezone.now()
+    _require_address(request)
     content = export_zip(email=request.email, request=request, generated_at=now)
     settings.EXPORT_ROOT.mkdir(parents=True, exist_ok=True)
-    name = f"{request.reference}-{secrets.token_hex(16)}.zip"
     _export_path(name).write_bytes(content)
     old = request.export_file
     request.export_file = name
@@ -331,6 +354,7 @@ def request_erase(*, request: DataSubjectRequest, by: AbstractBaseUser) -> Erasu
     Art. 17(3) exceptions are recorded per record; recipients are listed for notice."""
     request = _locked(request)
     _require_open(request)
+    _require_address(request)
     holds = list(LegalHold.objects.filter(email__iexact=request.email, released_at__isnull=True))
     context = ErasureContext(email=request.email, holds=holds, current_request_id=request.pk)
     outcomes = [outcome for source in data_sources() for outcome in source.erase(context)]
@@ -402,6 +426,9 @@ def request_rectify(
     keeps which fields changed, from what, to what."""
     request = _locked(request)
     _require_open(request)
+    _require_address(request)
+    if not changes:
+        raise ValidationError(_("Nothing to correct: fill in at least one field."))
     source = data_source(source_name)
     if source is None:
         raise ValidationError(_("Unknown data source."))
@@ -417,7 +444,8 @@ def request_rectify(
 
 
 def request_anonymise(request: DataSubjectRequest) -> None:
-    """Keep the request as proof that it was answered, without what identifies the person."""
+    """Keep the request as proof that it was answered, without what identifies the person
+    (and without its access export, which is deleted)."""
     if request.anonymised_at is not None:
         return
     DataSubjectRequest.objects.filter(pk=request.pk).update(
@@ -426,8 +454,13 @@ def request_anonymise(request: DataSubjectRequest) -> None:
         email="",
         details="",
         outcome="",
+        export_file="",
+        export_expires_at=None,
         anonymised_at=timezone.now(),
     )
+    if request.export_file:
+        old = request.export_file
+        transaction.on_commit(lambda: _export_path(old).unlink(missing_ok=True))
     # The audit trail is append-only; anonymisation is the one rewrite it allows.
     RequestEvent.objects.filter(request=request).exclude(note="").update(note="(anonymised)")
 
@@ -456,11 +489,22 @@ def request_complete(
         else ""
     )
     erased = request.erasure_items.exists()
-    _mail(request, "completed", download_url=download, erased=erased, scrub_after_send=erased)
-    if erased:
+    forget = _person_erased(request)
+    _mail(request, "completed", download_url=download, erased=erased, scrub_after_send=forget)
+    if forget:
         request_anonymise(request)
         request.refresh_from_db()
     return request
+
+
+def _person_erased(request: DataSubjectRequest) -> bool:
+    """Whether an erasure ran for this person (this request or another of theirs): then a
+    request is anonymised as soon as it is closed."""
+    if not request.email:
+        return True
+    return ErasureItem.objects.filter(
+        Q(request__email__iexact=request.email) | Q(request__email_hash=email_hash(request.email))
+    ).exists()
 
 
 @transaction.atomic
@@ -485,7 +529,11 @@ def request_reject(
         transaction.on_commit(lambda: _export_path(old_export).unlink(missing_ok=True))
     _event(request, "rejected", by=by, from_status=previous, to_status=Status.REJECTED,
            note=request.outcome, visible=True)  # fmt: skip
-    _mail(request, "rejected")
+    forget = _person_erased(request)
+    _mail(request, "rejected", scrub_after_send=forget)
+    if forget:
+        request_anonymise(request)
+        request.refresh_from_db()
     return request
 
 
@@ -520,9 +568,14 @@ def exports_purge_expired(*, now: datetime.datetime | None = None, dry_run: bool
         if dry_run:
             continue
         with transaction.atomic():
-            _export_path(request.export_file).unlink(missing_ok=True)
-            DataSubjectRequest.objects.filter(pk=request.pk).update(export_file="")
-            _event(request, "export_deleted", note=_("The download link expired."))
+            # Only if it is still the same file: a new export may have been built meanwhile.
+            cleared = DataSubjectRequest.objects.filter(
+                pk=request.pk, export_file=request.export_file
+            ).update(export_file="")
+            if cleared:
+                _event(request, "export_deleted", note=_("The download link expired."))
+                path = _export_path(request.export_file)
+                transaction.on_commit(functools.partial(path.unlink, missing_ok=True))
     return count
 
 

@@ -3,7 +3,7 @@ third-party script by category."""
 
 from django import template
 from django.template.loader import render_to_string
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from ..banner import banner_css, banner_for, ga_config
 
@@ -18,7 +18,7 @@ def consent_banner(context) -> str:
     banner = banner_for(request)
     state = banner.state
     config = {
-        "state": state.states if state else None,
+        "state": banner.effective_states,
         "prompt": banner.prompt.needed,
         "gpc": banner.gpc,
         "gpcRecorded": bool(state and state.gpc),
@@ -41,9 +41,9 @@ def consent_banner(context) -> str:
 def consent_script(context, category: str, src: str, **attrs) -> str:
     """A third-party script that runs only with consent for `category`: rendered live when
     consent exists, otherwise inert (`type="text/plain"`) until the module activates it."""
-    state = banner_for(context["request"]).state
-    extra = format_html("".join(f' {name}="{{}}"' for name in attrs), *attrs.values())
-    if state is not None and state.granted(category):
+    banner = banner_for(context["request"])
+    extra = format_html_join("", ' {}="{}"', attrs.items())
+    if banner.granted(category):
         return format_html('<script src="{}" data-category="{}"{}></script>', src, category, extra)
     return format_html(
         '<script type="text/plain" data-category="{}" data-src="{}"{}></script>',

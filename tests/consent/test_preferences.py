@@ -357,3 +357,28 @@ def test_unticking_everything_in_the_centre_is_saved(demo_policy, deliver):
 
     for purpose in PURPOSES:
         assert not marketing_allowed("ann@example.org", purpose)
+
+
+def test_staff_cannot_opt_an_erased_person_back_in(
+    demo_policy, deliver, dpo_client, marketing_client
+):
+    registrant(deliver, "ann@example.org", ticked=PURPOSES)
+    request = submit_and_verify(Client(), deliver, email="ann@example.org", kind="erasure")
+    dpo_client.post(f"/admin/requests_app/datasubjectrequest/{request.pk}/erase/")
+    erased = MarketingPreference.objects.get(email_hash=email_hash("ann@example.org"))
+
+    response = marketing_client.post(
+        f"{ADMIN}{erased.pk}/change/",
+        {
+            "allow_email": "yes",
+            "reason": "Asked again",
+            "changes-TOTAL_FORMS": "0",
+            "changes-INITIAL_FORMS": "0",
+            "changes-MIN_NUM_FORMS": "0",
+            "changes-MAX_NUM_FORMS": "1000",
+        },
+    )
+
+    assert response.status_code == HTTPStatus.OK
+    assert "they stay on the suppression list" in response.content.decode()
+    assert not marketing_allowed("ann@example.org", "email")

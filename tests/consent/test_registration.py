@@ -205,7 +205,8 @@ def test_decline_deletes_the_childs_data_at_once(client, child):
 def test_silence_expires_and_deletes_the_childs_data(child, settings):
     consent = child.parental_consent
     Registration.objects.filter(pk=child.pk).update(
-        created_at=timezone.now() - datetime.timedelta(days=settings.PARENTAL_CONSENT_DAYS, hours=1)
+        awaiting_since=timezone.now()
+        - datetime.timedelta(days=settings.PARENTAL_CONSENT_DAYS, hours=1)
     )
     dry = StringIO()
     call_command("purge_registrations", "--dry-run", stdout=dry)
@@ -394,3 +395,37 @@ def test_parental_consent_records_are_read_only_for_the_dpo_only(child, deliver)
     assert as_dpo.post(detail, {}).status_code == HTTPStatus.FORBIDDEN
     assert as_clerk.get(url).status_code == HTTPStatus.FORBIDDEN
     assert ParentalConsentEvent.objects.count() == 1
+
+
+def _came_of_age(client, child, deliver) -> str:
+    with deliver():
+        client.post(parent_link(), {"decision": "consent", "is_guardian": "on"})
+    manage = parent_link("/parental-consent/manage/")
+    Registration.objects.filter(pk=child.pk).update(birth_year=TODAY.year - 18)
+    with deliver():
+        call_command("process_coming_of_age", stdout=StringIO())
+    return manage
+
+
+def test_the_parent_cannot_revoke_once_the_child_came_of_age(client, child, deliver):
+    manage = _came_of_age(client, child, deliver)
+
+    response = client.post(manage, {"revoke": "yes"})
+
+    assert "already been answered" in response.content.decode()
+    assert Registration.objects.filter(pk=child.pk).exists()
+
+
+def test_a_young_persons_own_registration_is_not_purged_before_its_deadline(client, child, deliver):
+    _came_of_age(client, child, deliver)
+    with deliver():
+        client.post(link_in_mail(mail.outbox[-1], "/register/own-consent/"), {"email": "k@ex.org"})
+
+    call_command("purge_registrations", stdout=StringIO())
+
+    child.refresh_from_db()
+    assert child.status == "awaiting_email"
+    with deliver():
+        client.post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
+    child.refresh_from_db()
+    assert child.status == "active"

@@ -176,3 +176,28 @@ def test_sealing_does_not_block_consent_writes(demo_policy, settings, client):
         release.set()
         sealer.join()
     assert ConsentRecord.objects.count() == 2
+
+
+def test_a_back_dated_record_sealed_later_is_still_named(records, client):
+    _seal()
+    sealed = records[0]
+    _sql(
+        "INSERT INTO consent_consentrecord (receipt_id, consent_id, created_at, action, states, "
+        "config_revision, policy_version, policy_language, banner_sha256, language, ip_prefix, "
+        "user_agent, gpc) SELECT %s, consent_id, %s, 'accept_all', states, config_revision, "
+        "policy_version, policy_language, banner_sha256, language, ip_prefix, user_agent, gpc "
+        "FROM consent_consentrecord WHERE id = %s",
+        [
+            "1" * 32 if connection.vendor == "sqlite" else "11111111-1111-1111-1111-111111111111",
+            sealed.created_at - datetime.timedelta(minutes=5),
+            sealed.pk,
+        ],
+    )
+    inserted = ConsentRecord.objects.order_by("-id").first()
+    decide(type(client)(), action="withdraw", scope="all")
+
+    _seal()  # a later seal must not launder it
+    ok, report = _verify()
+
+    assert not ok
+    assert f"record {inserted.pk} was inserted" in report

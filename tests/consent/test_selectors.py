@@ -92,18 +92,28 @@ def test_a_changed_category_is_the_only_one_asked_about(configuration):
 
 
 def test_a_policy_version_requiring_reconsent_asks_everything(configuration):
-    state = _state(configuration, policy=2, **ALL_DECIDED)
+    state = _state(configuration, policy=2, **ALL_DECIDED)  # decided a day ago
     newer = Configuration(
         categories=configuration.categories,
-        policy=PolicyInfo(number=3, language="en", url="/privacy/v/3/", reconsent_number=3),
+        policy=PolicyInfo(
+            number=3,
+            language="en",
+            url="/privacy/v/3/",
+            reconsent_since=NOW - datetime.timedelta(hours=1),
+        ),
     )
-    minor = Configuration(
+    older = Configuration(
         categories=configuration.categories,
-        policy=PolicyInfo(number=3, language="en", url="/privacy/v/3/", reconsent_number=1),
+        policy=PolicyInfo(
+            number=3,
+            language="de",
+            url="/privacy/v/3/",
+            reconsent_since=NOW - datetime.timedelta(days=9),
+        ),
     )
 
     assert consent_prompt(state=state, configuration=newer, now=NOW).reason == "policy"
-    assert not consent_prompt(state=state, configuration=minor, now=NOW).needed
+    assert not consent_prompt(state=state, configuration=older, now=NOW).needed
 
 
 def test_gpc_never_asks_about_marketing(configuration):

@@ -166,7 +166,8 @@ def test_the_whole_flow(people, dpo_client, dpo, deliver, settings, tmp_path):
     assert alice.get(download_path).status_code == HTTPStatus.GONE
     export_file = settings.EXPORT_ROOT / request.export_file
     assert export_file.exists()
-    call_command("purge_requests", stdout=io.StringIO())
+    with deliver():  # the file goes once the purge has committed
+        call_command("purge_requests", stdout=io.StringIO())
     assert not export_file.exists()
 
     # Erasure: every registered record of Alice's is gone or anonymised; Bob's are intact.
@@ -349,3 +350,65 @@ def test_extension_happens_once_with_a_reason_and_at_most_two_months(people, dpo
     assert "already been extended" in again.content.decode()
     request.refresh_from_db()
     assert request.due_date == add_months(request.original_due_date, 1)
+
+
+def test_an_erasure_keeps_the_persons_other_open_request_usable_and_alone(
+    people, dpo_client, deliver, settings, tmp_path
+):
+    settings.EXPORT_ROOT = tmp_path
+    alice = people["alice"]
+    access = submit_and_verify(alice, deliver, kind="access")
+    erasure = submit_and_verify(alice, deliver, kind="erasure")
+
+    dpo_client.post(f"{ADMIN}{erasure.pk}/erase/")
+
+    access.refresh_from_db()
+    assert access.email == ALICE  # still open: kept until answered
+    kept = ErasureItem.objects.get(request=erasure, record_key=str(access.pk))
+    assert kept.outcome == "retained"
+    with deliver():
+        dpo_client.post(ADMIN, {"action": "build_export", "_selected_action": [access.pk]})
+    zip_bytes = b"".join(
+        Client().get(link_in_mail(mail.outbox[-1], "/requests/download/")).streaming_content
+    )
+    everything = zipfile.ZipFile(io.BytesIO(zip_bytes)).read("data.json").decode()
+    assert BOB not in everything
+    assert User.objects.get(username="bob-staff").email == BOB
+    access.refresh_from_db()
+    export = settings.EXPORT_ROOT / access.export_file
+
+    with deliver():
+        dpo_client.post(f"{ADMIN}{access.pk}/complete/", {})
+
+    access.refresh_from_db()
+    assert (access.email, access.export_file) == ("", "")  # the person was erased
+    assert not export.exists()
+    blank = dpo_client.post(
+        ADMIN, {"action": "build_export", "_selected_action": [access.pk]}, follow=True
+    )
+    assert "can no longer be changed" in blank.content.decode()
+
+
+def test_a_correction_with_nothing_filled_in_or_too_long_is_refused(people, dpo_client, deliver):
+    request = submit_and_verify(people["alice"], deliver, kind="rectification", details="Name")
+    message = ContactMessage.objects.get(email=ALICE)
+    url = f"{ADMIN}{request.pk}/subject/"
+
+    empty = dpo_client.post(
+        url, {"source": "Contact messages", "key": str(message.pk)}, follow=True
+    )
+    long = dpo_client.post(
+        url, {"source": "Requests", "key": str(request.pk), "name": "x" * 300}, follow=True
+    )
+    too_long = dpo_client.post(
+        url,
+        {"source": "Data-subject requests", "key": str(request.pk), "name": "x" * 300},
+        follow=True,
+    )
+
+    assert empty.status_code == long.status_code == too_long.status_code == HTTPStatus.OK
+    assert "Nothing to correct" in empty.content.decode()
+    assert "Unknown data source" in long.content.decode()
+    assert "at most 128 characters" in too_long.content.decode()
+    request.refresh_from_db()
+    assert request.name == "Alice"
