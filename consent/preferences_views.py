@@ -49,7 +49,6 @@ def preferences_request(request: HttpRequest) -> HttpResponse:
                 kind="preferences_link",
                 purpose="registration",
                 language=preference.language,
-                headers=service.unsubscribe_headers(preference),
                 related=f"consent.marketingpreference:{preference.pk}",
             )
         return HttpResponseRedirect(reverse("preferences:sent"), status=HTTPStatus.SEE_OTHER)

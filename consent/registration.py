@@ -29,7 +29,7 @@ from privacy_portal.outbox import email_queue
 from .ages import coming_of_age_date, consent_age, needs_parental_consent
 from .models import ParentalConsent, ParentalConsentEvent, Registration
 from .policy import policy_info
-from .preferences import marketing_registration_apply, preference_ensure, unsubscribe_headers
+from .preferences import marketing_registration_apply, preference_ensure
 from .services import consent_subject_link
 
 State = ParentalConsentEvent.State
@@ -105,7 +105,6 @@ def _mail(
     template: str,
     *,
     to: str = "",
-    headers: dict | None = None,
     **context,
 ) -> None:
     email_queue(
@@ -116,7 +115,6 @@ def _mail(
         purpose=PARENTAL_PURPOSE if registration.is_child else REGISTRATION_PURPOSE,
         language=registration.language,
         related=f"consent.registration:{registration.pk}",
-        headers=headers,
     )
 
 
@@ -192,14 +190,14 @@ def registration_submit(
     )
     registration.full_clean()
     registration.save()
-    # Every mail to a registrant carries a one-click unsubscribe (RFC 8058).
-    preference = preference_ensure(email=registration.email, language=language)
+    # A registrant has preferences from the start, so every mail to them (this one
+    # included) carries a one-click unsubscribe (privacy_portal.outbox adds it).
+    preference_ensure(email=registration.email, language=language)
     _mail(
         registration,
         "registration_confirm",
         confirm_url=registration_link(CONFIRM, registration),
         days=settings.REGISTRATION_CONFIRM_DAYS,
-        headers=unsubscribe_headers(preference),
     )
     return registration
 
@@ -416,12 +414,12 @@ def registration_own_consent(*, registration: Registration, email: str) -> Regis
     registration.purpose = REGISTRATION_PURPOSE
     registration.full_clean()
     registration.save()
+    preference_ensure(email=registration.email, name=registration.name)
     _event(registration.parental_consent, State.OWN_CONSENT)
     _mail(
         registration,
         "registration_confirm",
         confirm_url=registration_link(CONFIRM, registration),
         days=settings.REGISTRATION_CONFIRM_DAYS,
-        headers=unsubscribe_headers(preference_ensure(email=registration.email)),
     )
     return registration

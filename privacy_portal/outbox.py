@@ -29,6 +29,17 @@ def _retry_delay(attempts: int) -> datetime.timedelta:
     return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
+def _unsubscribe_headers(to: str) -> dict[str, str]:
+    """Every mail to someone with marketing preferences (a registrant) carries a one-click
+    unsubscribe (RFC 8058), whatever the mail is about."""
+    from consent.preferences import preference_for, unsubscribe_headers
+
+    preference = preference_for(to) if to else None
+    if preference is None or preference.erased_at:
+        return {}
+    return unsubscribe_headers(preference)
+
+
 def email_queue(
     *,
     to: str,
@@ -72,7 +83,7 @@ def email_queue(
         subject=subject,
         text=text,
         html=html,
-        headers=headers or {},
+        headers={**_unsubscribe_headers(to), **(headers or {})},
         related=related,
         scrub_after_send=scrub_after_send,
         next_attempt_at=timezone.now(),

@@ -382,3 +382,15 @@ def test_staff_cannot_opt_an_erased_person_back_in(
     assert response.status_code == HTTPStatus.OK
     assert "they stay on the suppression list" in response.content.decode()
     assert not marketing_allowed("ann@example.org", "email")
+
+
+def test_every_mail_to_a_registrant_carries_one_click_unsubscribe(demo_policy, deliver):
+    registrant(deliver, "ann@example.org")
+    submit_and_verify(Client(), deliver, email="ann@example.org", kind="access")
+    submit_and_verify(Client(), deliver, email="stranger@example.org", kind="access")
+
+    to_ann = [m for m in mail.outbox if m.to == ["ann@example.org"]]
+    to_stranger = [m for m in mail.outbox if m.to == ["stranger@example.org"]]
+    assert len(to_ann) >= 3  # confirmation, request verification, acknowledgement
+    assert all("List-Unsubscribe" in m.extra_headers for m in to_ann)
+    assert not any("List-Unsubscribe" in m.extra_headers for m in to_stranger)
