@@ -10,6 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from privacy_portal.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
+
 from .configuration import configuration_invalidate
 from .marketing import MarketingPurpose
 from .marketing_exports import AUDIENCE_HEADER, SUPPRESSION_HEADER, audience_rows, suppression_rows
@@ -89,19 +91,6 @@ class CookieAdmin(DeclarationAdmin):
     list_filter = ["category"]
     list_select_related = ["category"]
     search_fields = ["name", "provider", "purpose"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Evidence: staff may read and export it; nobody adds, changes or deletes it here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class SealedFilter(admin.SimpleListFilter):
@@ -210,18 +199,9 @@ class RegistrationAdmin(ReadOnlyAdmin):
     exclude = ["parental_consent"]
 
 
-class ParentalConsentEventInline(admin.TabularInline):
+class ParentalConsentEventInline(ReadOnlyInline):
     model = ParentalConsentEvent
     fields = ["at", "state"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ParentalConsent)
@@ -304,19 +284,10 @@ class MarketingPreferenceForm(forms.ModelForm):
         }
 
 
-class PreferenceChangeInline(admin.TabularInline):
+class PreferenceChangeInline(ReadOnlyInline):
     model = PreferenceChange
     fields = ["at", "purpose", "old", "new", "actor", "staff_user", "reason"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["-at", "-id"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _csv_response(name: str, header: list[str], rows) -> HttpResponse:

@@ -190,16 +190,23 @@ def registration_submit(
     )
     registration.full_clean()
     registration.save()
-    # A registrant has preferences from the start, so every mail to them (this one
-    # included) carries a one-click unsubscribe (privacy_portal.outbox adds it).
-    preference_ensure(email=registration.email, language=language)
+    _confirmation_ask(registration)
+    return registration
+
+
+def _confirmation_ask(registration: Registration) -> None:
+    """Mail the link that confirms a registrant's own address. A registrant has marketing
+    preferences from the start, so every mail to them, this one included, carries a
+    one-click unsubscribe (privacy_portal.outbox adds it)."""
+    preference_ensure(
+        email=registration.email, name=registration.name, language=registration.language
+    )
     _mail(
         registration,
         "registration_confirm",
         confirm_url=registration_link(CONFIRM, registration),
         days=settings.REGISTRATION_CONFIRM_DAYS,
     )
-    return registration
 
 
 @transaction.atomic
@@ -414,12 +421,6 @@ def registration_own_consent(*, registration: Registration, email: str) -> Regis
     registration.purpose = REGISTRATION_PURPOSE
     registration.full_clean()
     registration.save()
-    preference_ensure(email=registration.email, name=registration.name)
     _event(registration.parental_consent, State.OWN_CONSENT)
-    _mail(
-        registration,
-        "registration_confirm",
-        confirm_url=registration_link(CONFIRM, registration),
-        days=settings.REGISTRATION_CONFIRM_DAYS,
-    )
+    _confirmation_ask(registration)
     return registration

@@ -4,6 +4,7 @@ Each later app adds its permissions here; `manage.py sync_roles` (and the demo l
 bring the groups in the database in line with this table.
 """
 
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -83,6 +84,15 @@ def roles_apply(group_model, permission_model, table: dict[str, list[str]]) -> d
         group.permissions.set(permissions)
         groups[name] = group
     return groups
+
+
+def migration_permissions_create(apps) -> None:
+    """Create every model's permissions inside a data migration (Django creates them only
+    after all migrations ran), so the migration can give them to a group."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
 
 
 def roles_grant(group_model, permission_model, table: dict[str, list[str]]) -> None:

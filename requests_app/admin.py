@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from privacy_portal.admin_mixins import ReadOnlyInline
 from privacy_portal.forms import posted
 
 from .dates import MAX_EXTENSION_MONTHS
@@ -66,33 +67,15 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class RequestEventInline(admin.TabularInline):
+class RequestEventInline(ReadOnlyInline):
     model = RequestEvent
     fields = ["at", "actor", "action", "from_status", "to_status", "note", "visible_to_requester"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("Audit trail")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ErasureItemInline(admin.TabularInline):
+class ErasureItemInline(ReadOnlyInline):
     model = ErasureItem
     fields = ["source", "record_type", "record_key", "outcome", "reason", "purpose"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ErasureNoticeForm(forms.ModelForm):

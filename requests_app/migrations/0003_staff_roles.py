@@ -4,10 +4,9 @@ Permissions are normally created after all migrations; they are created here fir
 groups can hold them. `manage.py sync_roles` brings the groups up to date later on.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from privacy_portal.roles import roles_apply
+from privacy_portal.roles import migration_permissions_create, roles_apply
 
 # Frozen copy: a migration must not change meaning when privacy_portal.roles does.
 ROLES = {
@@ -51,10 +50,7 @@ ROLES = {
 
 
 def create_roles(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    migration_permissions_create(apps)
     roles_apply(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), ROLES)
 
 

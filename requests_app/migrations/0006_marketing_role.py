@@ -1,9 +1,8 @@
 """Marketing staff work on marketing preferences; the DPO reads them."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from privacy_portal.roles import roles_grant
+from privacy_portal.roles import migration_permissions_create, roles_grant
 
 GRANTS = {
     "Marketing": [
@@ -16,10 +15,7 @@ GRANTS = {
 
 
 def grant(apps, schema_editor):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
+    migration_permissions_create(apps)
     roles_grant(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"), GRANTS)
 
 
