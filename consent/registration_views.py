@@ -2,6 +2,7 @@
 sent to the parental flow, and links that are bad, old, or for data already deleted get a
 plain 4xx page."""
 
+import functools
 from http import HTTPStatus
 
 from django.conf import settings
@@ -119,17 +120,28 @@ def register_parent_sent(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _from_link(kind: str, token: str) -> Registration:
-    return flow.registration_from_link(kind, token)
+def from_link(kind: str):
+    """Resolve the token of a mailed link into its registration; a bad, old or used-up link
+    gets the plain 4xx page instead of the view."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+            try:
+                registration = flow.registration_from_link(kind, token)
+            except LinkError as error:
+                return bad_link_response(request, expired=error.expired)
+            return view(request, registration)
+
+        return wrapper
+
+    return decorator
 
 
 @never_cache
 @require_http_methods(GET_POST)
-def register_confirm(request: HttpRequest, token: str) -> HttpResponse:
-    try:
-        registration = _from_link(flow.CONFIRM, token)
-    except LinkError as error:
-        return bad_link_response(request, expired=error.expired)
+@from_link(flow.CONFIRM)
+def register_confirm(request: HttpRequest, registration: Registration) -> HttpResponse:
     if request.method == "POST" and registration.status == Registration.Status.AWAITING_EMAIL:
         registration = flow.registration_confirm(registration=registration, http_request=request)
     return render(request, "consent/register_confirm.html", {"registration": registration})
@@ -147,12 +159,9 @@ def _parent_context(registration: Registration) -> dict:
 
 @never_cache
 @require_http_methods(GET_POST)
-def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
+@from_link(flow.PARENT)
+def parental_consent(request: HttpRequest, registration: Registration) -> HttpResponse:
     """The parent sees exactly what would be kept and why, and consents or declines."""
-    try:
-        registration = _from_link(flow.PARENT, token)
-    except LinkError as error:
-        return bad_link_response(request, expired=error.expired)
     if registration.status != Registration.Status.AWAITING_PARENT:
         return render(request, "consent/parental_answered.html", {"registration": registration})
     form = ParentDecisionForm(posted(request))
@@ -183,12 +192,9 @@ def parental_consent(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(GET_POST)
-def parental_manage(request: HttpRequest, token: str) -> HttpResponse:
+@from_link(flow.MANAGE)
+def parental_manage(request: HttpRequest, registration: Registration) -> HttpResponse:
     """From the confirmation mail: the child's data, and a way to revoke consent."""
-    try:
-        registration = _from_link(flow.MANAGE, token)
-    except LinkError as error:
-        return bad_link_response(request, expired=error.expired)
     if not (registration.is_child and registration.status == Registration.Status.ACTIVE):
         # Not consented yet, or the child came of age: the parent's consent does not apply.
         return render(request, "consent/parental_answered.html", {"registration": registration})
@@ -200,12 +206,9 @@ def parental_manage(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(GET_POST)
-def own_consent(request: HttpRequest, token: str) -> HttpResponse:
+@from_link(flow.OWN_CONSENT)
+def own_consent(request: HttpRequest, registration: Registration) -> HttpResponse:
     """A young person who came of age confirms their own consent (or lets it lapse)."""
-    try:
-        registration = _from_link(flow.OWN_CONSENT, token)
-    except LinkError as error:
-        return bad_link_response(request, expired=error.expired)
     if registration.status != Registration.Status.AWAITING_OWN_CONSENT:
         return render(request, "consent/parental_answered.html", {"registration": registration})
     form = OwnConsentForm(posted(request))
