@@ -131,14 +131,7 @@ class RegistrationSource(DataSource):
 
     def rectify(self, key, changes):
         registration = Registration.objects.get(pk=key)
-        if set(changes) - {"name", "country"}:
-            raise ValueError("Only the name and the country can be corrected here.")
-        previous = {field: getattr(registration, field) for field in changes}
-        for field, value in changes.items():
-            setattr(registration, field, value.strip())
-        registration.full_clean()
-        registration.save(update_fields=list(changes))
-        return previous
+        return self.rectify_fields(registration, changes, allowed={"name", "country"})
 
 
 class ParentalConsentSource(DataSource):

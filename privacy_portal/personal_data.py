@@ -51,14 +51,7 @@ class StaffAccountSource(DataSource):
 
     def rectify(self, key, changes):
         user = get_user_model().objects.get(pk=key)
-        if not changes or set(changes) - {"first_name", "last_name"}:
-            raise ValueError("Only the first and last name can be corrected here.")
-        previous = {field: getattr(user, field) for field in changes}
-        for field, value in changes.items():
-            setattr(user, field, value.strip())
-        user.full_clean(validate_unique=False)
-        user.save(update_fields=list(changes))
-        return previous
+        return self.rectify_fields(user, changes, allowed={"first_name", "last_name"})
 
 
 class OutgoingEmailSource(DataSource):

@@ -60,13 +60,7 @@ class RequestSource(DataSource):
 
     def rectify(self, key, changes):
         request = DataSubjectRequest.objects.get(pk=key)
-        if set(changes) != {"name"}:
-            raise ValueError("Only the name can be corrected here.")
-        previous = {"name": request.name}
-        request.name = changes["name"].strip()
-        request.full_clean()
-        request.save(update_fields=["name"])
-        return previous
+        return self.rectify_fields(request, changes, allowed={"name"})
 
 
 class ContactMessageSource(DataSource):
@@ -100,13 +94,7 @@ class ContactMessageSource(DataSource):
 
     def rectify(self, key, changes):
         message = ContactMessage.objects.get(pk=key)
-        if set(changes) != {"name"}:
-            raise ValueError("Only the name can be corrected here.")
-        previous = {"name": message.name}
-        message.name = changes["name"].strip()
-        message.full_clean()
-        message.save(update_fields=["name"])
-        return previous
+        return self.rectify_fields(message, changes, allowed={"name"})
 
 
 class LegalHoldSource(DataSource):

@@ -97,6 +97,20 @@ class DataSource:
         raise NotImplementedError(f"{self.name} cannot be corrected here.")
 
     # Helpers for subclasses --------------------------------------------------------------
+    def rectify_fields(
+        self, instance: models.Model, changes: dict[str, str], *, allowed: set[str]
+    ) -> dict[str, Any]:
+        """Correct some of `allowed` fields of one record, validated; return the old values."""
+        if not changes or set(changes) - allowed:
+            fields = ", ".join(sorted(allowed))
+            raise ValueError(f"Only these fields can be corrected here: {fields}.")
+        previous = {name: getattr(instance, name) for name in changes}
+        for name, value in changes.items():
+            setattr(instance, name, value.strip())
+        instance.full_clean(validate_unique=False)
+        instance.save(update_fields=list(changes))
+        return previous
+
     def item(self, key: Any, data: dict[str, Any], *, purpose: str = "", rectifiable=()) -> Item:
         data = {label: jsonable(value) for label, value in data.items()}
         return Item(
