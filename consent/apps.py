@@ -7,3 +7,6 @@ class ConsentConfig(AppConfig):
 
     name = "consent"
     verbose_name = _("Consent")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

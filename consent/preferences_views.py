@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from privacy_portal.forms import posted
 from privacy_portal.links import LinkError
 from privacy_portal.outbox import email_queue
-from privacy_portal.ratelimit import rate_limit_request
+from privacy_portal.ratelimit import rate_limit_request, too_many_response
 from privacy_portal.views import bad_link_response
 
 from . import preferences as service
@@ -37,9 +37,7 @@ def preferences_request(request: HttpRequest) -> HttpResponse:
             email=email,
             per_email=settings.PREFERENCES_RATE_PER_EMAIL,
         ):
-            return render(
-                request, "requests_app/too_many.html", status=HTTPStatus.TOO_MANY_REQUESTS
-            )
+            return too_many_response(request)
         preference = service.preference_for(email)
         if preference is not None and not preference.erased_at and not form.cleaned_data["website"]:
             email_queue(

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from privacy_portal.forms import posted
 from privacy_portal.links import LinkError
-from privacy_portal.ratelimit import rate_limit_request
+from privacy_portal.ratelimit import rate_limit_request, too_many_response
 from privacy_portal.views import bad_link_response
 from requests_app.selectors import purposes_by_slug
 
@@ -37,10 +37,6 @@ def _redirect(name: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(reverse(f"registration:{name}"), status=HTTPStatus.SEE_OTHER)
 
 
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "requests_app/too_many.html", status=HTTPStatus.TOO_MANY_REQUESTS)
-
-
 @require_http_methods(GET_POST)
 def register(request: HttpRequest) -> HttpResponse:
     form = RegistrationForm(posted(request))
@@ -53,7 +49,7 @@ def register(request: HttpRequest) -> HttpResponse:
             email=data["email"],
             per_email=settings.REGISTER_RATE_PER_EMAIL,
         ):
-            return _too_many(request)
+            return too_many_response(request)
         if form.is_bot():
             return _redirect("sent")
         screen = flow.age_screen(
@@ -100,7 +96,7 @@ def register_parent(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["parent_email"],
             per_email=settings.REGISTER_RATE_PER_EMAIL,
         ):
-            return _too_many(request)
+            return too_many_response(request)
         if not form.is_bot():
             flow.parental_consent_request(
                 screen=flow.Screen(child=True, **remembered),

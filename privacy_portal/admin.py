@@ -9,7 +9,9 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .models import OutgoingEmail, PolicyVersion
+from .admin_mixins import ReadOnlyAdmin
+from .hashing import email_hash
+from .models import OutgoingEmail, PolicyVersion, StaffAction
 from .outbox import email_attempt
 from .rendering import render_policy
 from .selectors import policy_latest_published, policy_next_number
@@ -191,3 +193,37 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
             % {"sent": sent, "count": len(results)},
             level=messages.SUCCESS if sent == len(results) else messages.WARNING,
         )
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(ReadOnlyAdmin):
+    """The audit log: who in the staff looked at or changed what, and when.
+
+    Search by user name, or by a person's e-mail address: the term is hashed with the same
+    key as the logged searches, so staff searches for that address are found without the
+    log ever holding it.
+    """
+
+    list_display = [
+        "created_at",
+        "username",
+        "method",
+        "operation",
+        "model",
+        "object_ids",
+        "status_code",
+        "address",
+    ]
+    list_filter = ["operation", "model", "method"]
+    date_hierarchy = "created_at"
+    search_fields = ["username", "object_ids"]
+    search_help_text = _(
+        "A user name, an object id, or an e-mail address someone searched the admin for."
+    )
+    show_full_result_count = False
+
+    def get_search_results(self, request, queryset, search_term):
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if search_term.strip():
+            results |= queryset.filter(search_hash=email_hash(search_term))
+        return results, duplicates

@@ -17,3 +17,33 @@ def check_email_configured(app_configs, **kwargs) -> list[Warning]:
             id="privacy_portal.W001",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_admin_second_factor(app_configs, **kwargs) -> list[Warning]:
+    """Staff see everyone's personal data: a stolen password alone must not be enough."""
+    if settings.DEBUG or settings.ADMIN_REQUIRE_OTP:
+        return []
+    return [
+        Warning(
+            "ADMIN_REQUIRE_OTP is off: staff sign in to the admin with a password alone.",
+            hint="Remove ADMIN_REQUIRE_OTP=false and enrol devices with manage.py totp_enroll.",
+            id="privacy_portal.W002",
+        )
+    ]
+
+
+@register(Tags.security, deploy=True)
+def check_shared_cache(app_configs, **kwargs) -> list[Warning]:
+    """Rate limits and sign-in throttling count in the cache: a per-process cache lets
+    every worker (and every server) grant the full limit again."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if settings.DEBUG or not backend.endswith(("LocMemCache", "DummyCache")):
+        return []
+    return [
+        Warning(
+            "The cache is per process, so rate limits are not shared between workers.",
+            hint="Set CACHE_URL, e.g. redis://127.0.0.1:6379/0.",
+            id="privacy_portal.W003",
+        )
+    ]

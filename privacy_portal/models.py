@@ -229,3 +229,62 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to} ({self.get_status_display()})"
+
+
+class StaffActionQuerySet(models.QuerySet):
+    def reads(self) -> "StaffActionQuerySet":
+        return self.filter(method__in=["GET", "HEAD"])
+
+    def for_model(self, label: str) -> "StaffActionQuerySet":
+        return self.filter(model=label)
+
+
+class StaffAction(models.Model):
+    """One staff request in the admin that touched a model: who, when, what, with what result.
+
+    Reads are logged as well as writes (a DPO must be able to say who looked at a person's
+    request). The row holds no personal data of the people looked at: object ids, the model,
+    the operation and, for a search, a keyed hash of the search term (so "did anyone search
+    for this address?" can still be answered). Rows are only ever added; the admin shows
+    them read-only and nobody has a permission to change or delete them.
+    """
+
+    created_at = models.DateTimeField(_("at"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text=_("Empty once the staff account was deleted; the user name stays."),
+    )
+    username = models.CharField(_("user name"), max_length=150)
+    method = models.CharField(_("method"), max_length=8)
+    operation = models.CharField(
+        _("operation"),
+        max_length=100,
+        help_text=_("The admin page or action, e.g. changelist, change, subject, erase."),
+    )
+    model = models.CharField(_("model"), max_length=100, db_index=True)
+    object_ids = models.CharField(_("objects"), max_length=255, blank=True)
+    search_hash = models.CharField(
+        _("search (keyed hash)"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text=_("HMAC of the search term; the term itself is not kept."),
+    )
+    path = models.CharField(_("path"), max_length=255)
+    status_code = models.PositiveSmallIntegerField(_("response status"))
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    objects = StaffActionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("staff action")
+        verbose_name_plural = _("staff actions (audit log)")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["username", "-created_at"], name="staffaction_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.method} {self.operation} {self.model} {self.object_ids}"

@@ -2,22 +2,50 @@
 
 A fixed window per (scope, key): the first hit adds the counter, later hits increment it
 atomically (cache.add / cache.incr are atomic in Redis and in the local-memory cache), so
-two app servers sharing Redis count together. Keys are hashed: no address is stored.
+two app servers sharing Redis (CACHE_URL) count together. Keys are hashed: no address is
+stored.
+
+Two layers use it:
+- `RateLimitMiddleware` counts every public POST and every request to a page reached by a
+  mailed link (a URL with a `token`), per client address and minute, before the view runs:
+  a new view is covered without anyone remembering to decorate it.
+- Views that accept a submission also count it per hour, per address and per e-mail
+  (`rate_limit_request`), so one address cannot be flooded with mail from many networks.
 """
 
 import hashlib
+import logging
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
 
+from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from consent.visitor import client_ip
+
+logger = logging.getLogger("privacy_portal.security")
+
+
+def _cache_key(scope: str, key: str, window: int, now: float) -> str:
+    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
+    return f"ratelimit:{scope}:{digest}:{window}:{int(now // window)}"
+
+
+def retry_after(window: int, now: float | None = None) -> int:
+    """Seconds until the current window closes (what a 429's Retry-After says)."""
+    now = time.time() if now is None else now
+    return max(1, math.ceil(window - now % window))
 
 
 def rate_limit_exceeded(scope: str, key: str, *, limit: int, window: int = 3600) -> bool:
     """Count one hit for `key` in `scope`; True once more than `limit` fell in the window."""
-    digest = hashlib.sha256(key.strip().lower().encode()).hexdigest()[:32]
-    cache_key = f"ratelimit:{scope}:{digest}:{int(time.time() // window)}"
+    cache_key = _cache_key(scope, key, window, time.time())
     if cache.add(cache_key, 1, window):
         return limit < 1
     try:
@@ -28,11 +56,95 @@ def rate_limit_exceeded(scope: str, key: str, *, limit: int, window: int = 3600)
     return count > limit
 
 
+def rate_limit_count(scope: str, key: str, *, window: int = 3600) -> int:
+    """The hits counted so far in the current window, without counting one."""
+    return int(cache.get(_cache_key(scope, key, window, time.time())) or 0)
+
+
 def rate_limit_request(
     request: HttpRequest, scope: str, *, per_ip: int, email: str = "", per_email: int = 0
 ) -> bool:
-    """True when this client (or this e-mail address) has posted too often."""
+    """True when this client (or this e-mail address) has posted too often this hour."""
     over = rate_limit_exceeded(f"{scope}:ip", client_ip(request) or "unknown", limit=per_ip)
     if email and per_email:
         over = rate_limit_exceeded(f"{scope}:email", email, limit=per_email) or over
+    if over:
+        logger.warning("rate limit: %s submissions over the hourly limit", scope)
     return over
+
+
+def too_many_response(request: HttpRequest, *, window: int = 3600) -> HttpResponse:
+    """The 429 page: what happened, that nothing was stored, and when to try again."""
+    wait = retry_after(window)
+    context = {"minutes": max(1, math.ceil(wait / 60))}
+    if "application/json" in request.headers.get("Accept", "") or (
+        request.content_type == "application/json"
+    ):
+        from django.http import JsonResponse
+
+        response = JsonResponse(
+            {"error": _("Too many requests. Nothing was stored; please try again later.")},
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+        )
+    else:
+        response = render(request, "429.html", context, status=HTTPStatus.TOO_MANY_REQUESTS)
+    response.headers["Retry-After"] = str(wait)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@dataclass(frozen=True)
+class Limit:
+    scope: str
+    per_minute: int
+
+
+def public_limit(request: HttpRequest) -> Limit | None:
+    """Which per-minute limit applies to this request, if any.
+
+    The admin has its own (login failures, see privacy_portal.admin_site); pages without a
+    token are free to read. Everything else that writes or opens a mailed link is counted.
+    """
+    match = request.resolver_match
+    if match is None or match.namespace == "admin" or match.app_name == "admin":
+        return None
+    if match.view_name == "consent:decide":
+        return Limit("consent", settings.RATE_LIMIT_CONSENT_PER_MINUTE)
+    if match.view_name == "preferences:unsubscribe":
+        # One-click unsubscribe is posted by mail providers, many users from few addresses.
+        return Limit("unsubscribe", settings.RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE)
+    if "token" in match.kwargs:
+        return Limit("token", settings.RATE_LIMIT_TOKEN_PER_MINUTE)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        return Limit("post", settings.RATE_LIMIT_POST_PER_MINUTE)
+    return None
+
+
+class RateLimitMiddleware:
+    """Answer 429 before the view runs once a client went over its per-minute limit.
+
+    Runs as a view middleware (the URL is resolved by then) and before CSRF, so refused
+    attempts are counted too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        limit = public_limit(request)
+        if limit is None:
+            return None
+        address = client_ip(request) or "unknown"
+        if rate_limit_exceeded(f"{limit.scope}:minute", address, limit=limit.per_minute, window=60):
+            logger.warning(
+                "rate limit: %s over %d per minute (%s %s)",
+                limit.scope,
+                limit.per_minute,
+                request.method,
+                request.resolver_match.view_name,
+            )
+            return too_many_response(request, window=60)
+        return None

@@ -49,6 +49,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "requests_app.change_legalhold",
         # The outbox: see that every message went out.
         "privacy_portal.view_outgoingemail",
+        # The audit log of staff actions (reads included): read only.
+        "privacy_portal.view_staffaction",
         # Registrations and the evidence of parents' consent: read only.
         "consent.view_registration",
         "consent.view_parentalconsent",

@@ -88,3 +88,18 @@ def policy_publish(
     # The banner asks again at once when this version requires re-consent.
     transaction.on_commit(configuration_invalidate)
     return version
+
+
+@transaction.atomic
+def totp_device_enrol(*, user, name: str = "authenticator", replace: bool = False):
+    """Give a staff member a TOTP device (their second factor for the admin).
+
+    With `replace`, their earlier TOTP devices are removed first (a lost phone). The device
+    is confirmed at once: enrolment is done by someone with access to the server or by a
+    signed-in (verified) administrator, never by the password-only session it protects.
+    """
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if replace:
+        TOTPDevice.objects.filter(user=user).delete()
+    return TOTPDevice.objects.create(user=user, name=name, confirmed=True)

@@ -46,7 +46,8 @@ ALLOWED_HOSTS = env.list(
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the portal's site: a second factor and throttled sign-in.
+    "privacy_portal.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks_db",
     "django_countries",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "privacy_portal",
     "consent",
     "requests_app",
@@ -65,11 +68,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "privacy_portal.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, so refused attempts are counted too.
+    "privacy_portal.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "privacy_portal.audit.StaffAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -162,6 +170,41 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Features no page of the portal uses are switched off for it and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+
+# Staff sign-in: a second factor (TOTP, django-otp) is required whenever debug is off.
+# Enrol a device with `manage.py totp_enroll <username>`.
+ADMIN_REQUIRE_OTP = env.bool("ADMIN_REQUIRE_OTP", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Privacy portal")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+# Failed admin sign-ins per user name and per address in LOGIN_FAILURE_WINDOW_MINUTES; one
+# more attempt is answered 429 (and logged) until the window ends.
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
+
+# Per-minute limits per client address, counted in the cache (share it with CACHE_URL):
+# every public POST, every page opened from a mailed link, and cookie decisions.
+RATE_LIMIT_POST_PER_MINUTE = env.int("RATE_LIMIT_POST_PER_MINUTE", default=30)
+RATE_LIMIT_TOKEN_PER_MINUTE = env.int("RATE_LIMIT_TOKEN_PER_MINUTE", default=30)
+RATE_LIMIT_CONSENT_PER_MINUTE = env.int("RATE_LIMIT_CONSENT_PER_MINUTE", default=120)
+RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE = env.int("RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE", default=600)
 
 # Django's own CSP with a per-request nonce; nothing inline is allowed. Google's analytics
 # hosts are added only when GA_MEASUREMENT_ID is configured (see below).
@@ -198,6 +241,8 @@ TASKS = {
 }
 # Outgoing mail is kept in an outbox and retried with growing pauses until it is delivered.
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
+# The first pause; each later one doubles (the fault scenarios in bench/ shorten it).
+EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=60)
 
 # Absolute links in e-mails (verification, status, download) start with this.
 PORTAL_BASE_URL = env.str(

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from privacy_portal.forms import posted
-from privacy_portal.ratelimit import rate_limit_request
+from privacy_portal.ratelimit import rate_limit_request, too_many_response
 from privacy_portal.views import bad_link_response
 
 from . import tokens
@@ -25,10 +25,6 @@ from .services import (
     request_submit,
     request_verify,
 )
-
-
-def _too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "requests_app/too_many.html", status=HTTPStatus.TOO_MANY_REQUESTS)
 
 
 def _bad_link(request: HttpRequest, error: tokens.TokenError) -> HttpResponse:
@@ -47,7 +43,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             email=email,
             per_email=settings.REQUEST_RATE_PER_EMAIL,
         ):
-            return _too_many(request)
+            return too_many_response(request)
         if not form.is_bot():
             request_submit(
                 kind=form.cleaned_data["kind"],
@@ -154,7 +150,7 @@ def contact(request: HttpRequest) -> HttpResponse:
             email=form.cleaned_data["email"],
             per_email=settings.CONTACT_RATE_PER_EMAIL,
         ):
-            return _too_many(request)
+            return too_many_response(request)
         if not form.is_bot():
             contact_message_submit(
                 name=form.cleaned_data["name"],

@@ -51,3 +51,30 @@ def change_form_data(page, request: DataSubjectRequest, **fields) -> dict:
             data[f"{prefix}-{index}-id"] = form.instance.pk
             data[f"{prefix}-{index}-request"] = request.pk
     return data | fields
+
+
+def public_paths(*, token: str = "not-a-real-token", number: int = 1) -> dict[str, str]:
+    """View name -> a concrete path for every public (non-admin) URL pattern of the project,
+    path parameters filled with `token` or `number`. Built from the URL resolver, so a new
+    public page is covered by every test that walks this list."""
+    from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+    paths: dict[str, str] = {}
+
+    def walk(patterns, namespace: str = "") -> None:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace == "admin":
+                    continue
+                inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+                walk(entry.url_patterns, inner)
+            elif isinstance(entry, URLPattern) and entry.name:
+                name = f"{namespace}{entry.name}"
+                kwargs = {
+                    key: (number if "version" in str(converter.__class__).lower() else token)
+                    for key, converter in entry.pattern.converters.items()
+                }
+                paths[name] = reverse(name, kwargs=kwargs)
+
+    walk(get_resolver().url_patterns)
+    return paths

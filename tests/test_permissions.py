@@ -14,7 +14,9 @@ from django.test import Client
 from django.urls import reverse
 
 from consent.models import ConsentSeal
+from privacy_portal.models import StaffAction
 from privacy_portal.roles import roles_sync
+from privacy_portal.services import totp_device_enrol
 from requests_app.models import LegalHold, Recipient
 from tests.consent.test_preferences import registrant
 from tests.consent.test_registration import ask_parent, register, years_ago
@@ -41,12 +43,19 @@ def everything(demo_policy, deliver, settings):
     Client().post("/contact/", {"name": "C", "email": "c@example.org", "message": "Hi"})
     submit_and_verify(Client(), deliver, email="ann@example.org", kind="access")
     Recipient.objects.create(name="Partner", kind="partner")
-    User.objects.create_user("someone", "someone@example.com", "pw")
+    someone = User.objects.create_user("someone", "someone@example.com", "pw")
+    totp_device_enrol(user=someone)
     LegalHold.objects.create(email="x@example.org", reason="Claim")
     from consent.sealing import consent_log_seal
 
     consent_log_seal()
     assert ConsentSeal.objects.exists()
+    # A staff read, so the audit log has a row.
+    dpo = User.objects.create_superuser("auditor", "auditor@example.com", "pw")
+    auditor = Client()
+    auditor.force_login(dpo)
+    auditor.get(reverse("admin:requests_app_datasubjectrequest_changelist"))
+    assert StaffAction.objects.exists()
 
 
 def admin_urls() -> dict[str, str]:
@@ -110,6 +119,7 @@ def test_the_dpo_sees_exactly_the_privacy_work(everything):
         | both(
             "privacy_portal.policyversion",
             "privacy_portal.outgoingemail",
+            "privacy_portal.staffaction",
             "consent.cookiecategory",
             "consent.cookie",
             "consent.consentrecord",

@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
     "DJANGO_ALLOWED_HOSTS": "portal.example.com",
     "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
+    "PERSONAL_DATA_HASH_KEY": secrets.token_urlsafe(40),
+    "CACHE_URL": "redis://127.0.0.1:6379/0",
 }
 
 

@@ -1,0 +1,166 @@
+"""Rate limits: every public POST and every page opened from a mailed link answers 429 past
+its per-minute limit, with a clear page; the count is shared through the cache."""
+
+import os
+import socket
+import uuid
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from requests_app.models import ContactMessage
+from tests.conftest import IN_CI, run_manage
+from tests.helpers import public_paths
+
+pytestmark = pytest.mark.django_db
+
+REDIS = ("127.0.0.1", 6379)
+OWN_LIMITS = {"consent:decide", "preferences:unsubscribe"}
+
+
+@pytest.fixture
+def low_limits(settings):
+    settings.RATE_LIMIT_POST_PER_MINUTE = 2
+    settings.RATE_LIMIT_TOKEN_PER_MINUTE = 2
+    settings.RATE_LIMIT_CONSENT_PER_MINUTE = 3
+    settings.RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE = 4
+
+
+def token_pages() -> list[str]:
+    paths = public_paths(token="x" * 20)
+    return sorted(
+        name for name, path in paths.items() if "x" * 20 in path and name not in OWN_LIMITS
+    )
+
+
+def form_pages() -> list[str]:
+    return sorted(set(public_paths()) - set(token_pages()) - OWN_LIMITS)
+
+
+@pytest.mark.parametrize("name", form_pages())
+def test_every_public_post_is_limited(name, low_limits, demo_policy):
+    path = public_paths()[name]
+    client = Client()
+
+    answers = [client.post(path, {"garbage": "x"}).status_code for _ in range(3)]
+
+    assert HTTPStatus.TOO_MANY_REQUESTS not in answers[:2]
+    assert answers[2] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+@pytest.mark.parametrize("name", token_pages())
+def test_every_page_reached_by_a_mailed_link_is_limited_even_for_reading(
+    name, low_limits, demo_policy
+):
+    path = public_paths(token=f"forged-{uuid.uuid4().hex}")[name]
+    client = Client()
+
+    answers = [client.get(path).status_code for _ in range(3)]
+
+    assert HTTPStatus.TOO_MANY_REQUESTS not in answers[:2]
+    assert answers[2] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_cookie_decisions_have_their_own_limit(low_limits, demo_policy):
+    data = {"action": "reject_all", "scope": "prompt", "next": "/"}
+
+    answers = [Client().post("/consent/", data).status_code for _ in range(4)]
+
+    assert answers[:3] == [HTTPStatus.SEE_OTHER] * 3
+    assert answers[3] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_one_click_unsubscribe_has_a_higher_limit_for_mail_providers(low_limits, demo_policy):
+    answers = [Client().post("/unsubscribe/forged/").status_code for _ in range(5)]
+
+    assert answers[:4] == [HTTPStatus.BAD_REQUEST] * 4
+    assert answers[4] == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_the_429_page_says_what_happened_and_when_to_come_back(low_limits, demo_policy):
+    client = Client()
+    data = {"name": "Ann", "email": "ann@example.org", "message": "Hello"}
+    for _ in range(2):
+        client.post("/contact/", {})
+    stored = ContactMessage.objects.count()
+
+    response = client.post("/contact/", data)
+
+    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
+    assert "Too many attempts" in response.text
+    assert "Nothing was stored" in response.text
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert ContactMessage.objects.count() == stored
+    # JSON clients get JSON.
+    json_answer = client.post("/consent/", {}, HTTP_ACCEPT="application/json")
+    assert json_answer.status_code in (HTTPStatus.BAD_REQUEST, HTTPStatus.TOO_MANY_REQUESTS)
+
+
+def test_limits_count_per_client_address(low_limits, demo_policy):
+    for _ in range(3):
+        Client().post("/contact/", {}, REMOTE_ADDR="192.0.2.1")
+
+    assert Client().post("/contact/", {}, REMOTE_ADDR="192.0.2.2").status_code == (
+        HTTPStatus.BAD_REQUEST
+    )
+
+
+def test_reading_public_pages_is_not_limited(low_limits, demo_policy):
+    client = Client()
+
+    assert {client.get("/privacy/").status_code for _ in range(10)} == {HTTPStatus.OK}
+
+
+# --- Shared between processes ------------------------------------------------------------------
+def redis_answers() -> bool:
+    try:
+        with socket.create_connection(REDIS, timeout=0.5) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def test_the_limit_is_shared_by_two_processes_through_redis(tmp_path):
+    if not redis_answers():
+        if IN_CI:
+            pytest.fail("CI=true: Redis on 127.0.0.1:6379 does not answer")
+        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+    import redis
+
+    redis.Redis(*REDIS, db=15).flushdb()
+    env = {
+        "DJANGO_DEBUG": "true",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "CACHE_URL": "redis://127.0.0.1:6379/15",
+        "RATE_LIMIT_TOKEN_PER_MINUTE": "3",
+        "DJANGO_LOG_LEVEL": "CRITICAL",
+    }
+    assert run_manage("migrate", "-v0", env=env, timeout=120).returncode == 0
+    visit = (
+        "from django.test import Client; c = Client(); "
+        "print(*[c.get('/requests/status/forged-token/').status_code for _ in range({n})])"
+    )
+
+    def process(n: int, **extra: str) -> list[int]:
+        result = run_manage("shell", "-v0", "-c", visit.format(n=n), env={**env, **extra})
+        assert result.returncode == 0, result.stderr
+        return [int(code) for code in result.stdout.strip().splitlines()[-1].split()]
+
+    first = process(3)
+    second = process(1)
+    # Control: the same two processes with a per-process cache never see each other's hits.
+    alone = process(1, CACHE_URL="locmemcache://")
+
+    assert HTTPStatus.TOO_MANY_REQUESTS not in first
+    assert second == [HTTPStatus.TOO_MANY_REQUESTS]
+    assert alone != [HTTPStatus.TOO_MANY_REQUESTS]
+    redis.Redis(*REDIS, db=15).flushdb()
+
+
+def test_redis_is_reachable_under_ci():
+    """CI runs on a machine with Redis; the shared-limit test must not silently skip."""
+    if os.environ.get("CI") and not redis_answers():
+        pytest.fail("Redis does not answer under CI")
