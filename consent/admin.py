@@ -5,7 +5,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -204,24 +204,35 @@ class ParentalConsentEventInline(ReadOnlyInline):
     fields = ["at", "state"]
 
 
+class ParentalStateFilter(admin.SimpleListFilter):
+    """By the latest event: e.g. the parents who have not answered yet (the dashboard
+    links here)."""
+
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return ParentalConsentEvent.State.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in ParentalConsentEvent.State.values:
+            return queryset.filter(current_state=self.value())
+        return queryset
+
+
 @admin.register(ParentalConsent)
 class ParentalConsentAdmin(ReadOnlyAdmin):
     """Evidence of each parental consent: state, method and times, never the child's data."""
 
     list_display = ["reference", "country", "state", "method", "requested_at"]
-    list_filter = ["country", "method"]
+    list_filter = [ParentalStateFilter, "country", "method"]
     search_fields = ["=reference"]
     date_hierarchy = "requested_at"
     inlines = [ParentalConsentEventInline]
     exclude = ["parent_email_hash"]
 
     def get_queryset(self, request):
-        latest = ParentalConsentEvent.objects.filter(consent=OuterRef("pk")).order_by("-at", "-id")
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(current_state=Subquery(latest.values("state")[:1]))
-        )
+        return super().get_queryset(request).with_state()
 
     def get_search_results(self, request, queryset, search_term):
         try:

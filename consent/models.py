@@ -340,6 +340,22 @@ class Registration(models.Model):
         return self.parent_email if self.is_child else self.email
 
 
+class ParentalConsentQuerySet(models.QuerySet):
+    def with_state(self) -> "ParentalConsentQuerySet":
+        """Annotate `current_state`: the state of the latest event."""
+        latest = ParentalConsentEvent.objects.filter(consent=models.OuterRef("pk")).order_by(
+            "-at", "-id"
+        )
+        return self.annotate(current_state=models.Subquery(latest.values("state")[:1]))
+
+    def in_state(self, state: str) -> "ParentalConsentQuerySet":
+        return self.with_state().filter(current_state=state)
+
+    def pending(self) -> "ParentalConsentQuerySet":
+        """Parents asked who have not answered yet."""
+        return self.in_state(ParentalConsentEvent.State.REQUESTED)
+
+
 class ParentalConsent(models.Model):
     """Evidence of a parent's consent for one child: never the child's data, only what
     was asked, how, and what happened when. Its history is append-only (events)."""
@@ -356,6 +372,8 @@ class ParentalConsent(models.Model):
         _("keyed hash of the parent's address"), max_length=64, db_index=True
     )
     requested_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+
+    objects = ParentalConsentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("parental consent")

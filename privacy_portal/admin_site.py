@@ -69,6 +69,7 @@ class PortalAdminSite(admin.AdminSite):
     site_title = _("Privacy portal")
     index_title = _("Privacy portal administration")
     login_template = "admin/portal_login.html"
+    index_template = "admin/portal_index.html"
 
     @property
     def login_form(self) -> type[AdminAuthenticationForm]:
@@ -102,3 +103,11 @@ class PortalAdminSite(admin.AdminSite):
         else:
             logger.info("admin sign-in: %r from %s", username, address)
         return response
+
+    def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        """The admin index, with the DPO's dashboard above the list of models: each part
+        only for someone allowed to read what it counts."""
+        from .dashboard_views import dashboard_context
+
+        context = {**(extra_context or {}), **dashboard_context(request.user)}
+        return super().index(request, context)
