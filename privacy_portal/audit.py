@@ -91,6 +91,27 @@ def staff_action_log(request: HttpRequest, response: HttpResponse) -> StaffActio
     )
 
 
+def command_action_log(*, command: str, model: str, method: str = "EXPORT") -> StaffAction:
+    """Record a management command that reads or writes personal data in bulk (the
+    suppression list, an audience). The operator is the account running the command."""
+    import getpass
+
+    try:
+        operator = getpass.getuser()
+    except (KeyError, OSError):  # no such user in a container's passwd
+        operator = "unknown"
+    return StaffAction.objects.create(
+        created_at=timezone.now(),
+        user=None,
+        username=f"{operator} (command line)"[:150],
+        method=method,
+        operation=f"command:{command}"[:100],
+        model=model,
+        path="manage.py " + command,
+        status_code=200,
+    )
+
+
 class StaffAuditMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

@@ -132,3 +132,18 @@ def test_marketing_staff_cannot_read_the_audit_log(db):
     client.force_login(user)
 
     assert client.get("/admin/privacy_portal/staffaction/").status_code == HTTPStatus.FORBIDDEN
+
+
+def test_bulk_exports_from_the_command_line_are_logged(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("export_suppression_list", stdout=StringIO())
+    call_command("export_audience", "email", stdout=StringIO())
+
+    assert list(StaffAction.objects.order_by("pk").values_list("operation", "method")) == [
+        ("command:export_suppression_list", "EXPORT"),
+        ("command:export_audience email", "EXPORT"),
+    ]
+    assert StaffAction.objects.first().username.endswith("(command line)")

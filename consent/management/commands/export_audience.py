@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from consent.marketing import MarketingPurpose
 from consent.marketing_exports import AUDIENCE_HEADER, audience_rows
+from privacy_portal.audit import command_action_log
 
 
 class Command(BaseCommand):
@@ -28,3 +29,6 @@ class Command(BaseCommand):
         writer = csv.writer(output or self.stdout)
         writer.writerow(AUDIENCE_HEADER)
         writer.writerows(audience_rows(purpose))
+        command_action_log(
+            command=f"export_audience {purpose}", model="consent.marketingpreference"
+        )

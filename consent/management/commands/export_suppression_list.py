@@ -4,6 +4,7 @@ import csv
 from django.core.management.base import BaseCommand
 
 from consent.marketing_exports import SUPPRESSION_HEADER, suppression_rows
+from privacy_portal.audit import command_action_log
 
 
 class Command(BaseCommand):
@@ -23,3 +24,4 @@ class Command(BaseCommand):
         writer = csv.writer(output or self.stdout)
         writer.writerow(SUPPRESSION_HEADER)
         writer.writerows(suppression_rows())
+        command_action_log(command="export_suppression_list", model="consent.marketingpreference")
