@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 def _retry_delay(attempts: int) -> datetime.timedelta:
-    """1, 2, 4, ... minutes, at most six hours between attempts."""
-    return datetime.timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+    """1, 2, 4, ... minutes (EMAIL_RETRY_SECONDS doubling), at most six hours apart."""
+    seconds = settings.EMAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return datetime.timedelta(seconds=min(seconds, 6 * 60 * 60))
 
 
 def _unsubscribe_headers(to: str) -> dict[str, str]:

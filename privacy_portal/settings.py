@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "privacy_portal.audit.StaffAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it sees a view's exception first: the database being away is a friendly 503.
+    "privacy_portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "privacy_portal.urls"

@@ -36,4 +36,9 @@ urlpatterns = [
     path("", include("consent.registration_urls")),
     path("", include("consent.preferences_urls")),
     path("admin/", admin.site.urls),
+    # The language switcher posts to /i18n/setlang/ (Django's set_language view).
+    path("i18n/", include("django.conf.urls.i18n")),
 ]
+
+# The database being away is a 503 even when it fails outside a view (see the module).
+handler500 = "privacy_portal.middleware.server_error"
