@@ -9,6 +9,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -248,6 +249,8 @@ class ConsentSubject(models.Model):
     class Meta:
         verbose_name = _("consent id of a person")
         verbose_name_plural = _("consent ids of people")
+        # Found by address case-insensitively: PostgreSQL compares UPPER(email).
+        indexes = [models.Index(Upper("email"), name="consent_subject_email_upper")]
         constraints = [
             models.UniqueConstraint(fields=["consent_id", "email"], name="consent_subject_unique")
         ]
@@ -321,6 +324,11 @@ class Registration(models.Model):
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
         ordering = ["-created_at"]
+        # Found by address case-insensitively (access and erasure): UPPER(...) on PostgreSQL.
+        indexes = [
+            models.Index(Upper("email"), name="registration_email_upper"),
+            models.Index(Upper("parent_email"), name="registration_parent_upper"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(is_child=False) | models.Q(birth_year__isnull=False),

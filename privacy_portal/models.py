@@ -8,6 +8,7 @@ careless service — can rewrite or delete a published version.
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -226,6 +227,8 @@ class OutgoingEmail(models.Model):
         verbose_name = _("outgoing e-mail")
         verbose_name_plural = _("outgoing e-mails")
         ordering = ["-created_at"]
+        # Found by address case-insensitively (access export, erasure): UPPER(to) on PostgreSQL.
+        indexes = [models.Index(Upper("to"), name="outgoing_email_to_upper")]
 
     def __str__(self) -> str:
         return f"{self.kind} → {self.to} ({self.get_status_display()})"

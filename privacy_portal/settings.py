@@ -263,7 +263,7 @@ CONTACT_RATE_PER_EMAIL = env.int("CONTACT_RATE_PER_EMAIL", default=5)
 # The access export's download link (and the file) lasts this many days.
 EXPORT_LINK_DAYS = env.int("EXPORT_LINK_DAYS", default=14)
 # Access exports are written here: outside the static and media paths, never served directly.
-EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
+EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports")))
 # Keyed hashes of erased e-mail addresses (so an erased person is still recognised, never
 # readable) use this secret; it must stay the same for the life of the data.
 PERSONAL_DATA_HASH_KEY = env.str("PERSONAL_DATA_HASH_KEY", default=SECRET_KEY)

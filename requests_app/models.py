@@ -12,6 +12,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -190,6 +191,18 @@ class DataSubjectRequest(models.Model):
         verbose_name = _("data-subject request")
         verbose_name_plural = _("data-subject requests")
         ordering = ["due_date", "verified_at"]
+        indexes = [
+            # Look-ups by address are case-insensitive (`for_email`, the admin's search):
+            # on PostgreSQL they compare UPPER(email), which only an index on it can serve.
+            models.Index(Upper("email"), name="request_email_upper"),
+            models.Index(Upper("reference"), name="request_reference_upper"),
+            # The open queue (overdue, due this week) stays small however long the history.
+            models.Index(
+                fields=["due_date", "verified_at"],
+                condition=models.Q(status__in=["verified", "in_progress", "awaiting_requester"]),
+                name="request_open_due",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status="unverified")
@@ -302,6 +315,7 @@ class ContactMessage(models.Model):
         verbose_name = _("contact message")
         verbose_name_plural = _("contact messages")
         ordering = ["-received_at"]
+        indexes = [models.Index(Upper("email"), name="contact_email_upper")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}> {self.received_at:%Y-%m-%d}"
@@ -335,6 +349,7 @@ class LegalHold(models.Model):
         verbose_name = _("legal hold")
         verbose_name_plural = _("legal holds")
         ordering = ["-created_at"]
+        indexes = [models.Index(Upper("email"), name="legal_hold_email_upper")]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.reason[:40]}"

@@ -110,3 +110,13 @@ def test_collectstatic_writes_hashed_and_compressed_files(tmp_path: Path):
     assert (tmp_path / hashed).is_file()
     assert (tmp_path / f"{hashed}.gz").is_file()
     assert (tmp_path / f"{hashed}.br").is_file()
+
+
+def test_export_root_from_the_environment_is_a_usable_path(tmp_path: Path):
+    env = {**PRODUCTION_ENV, "EXPORT_ROOT": str(tmp_path / "exports")}
+    script = "from django.conf import settings as s; print((s.EXPORT_ROOT / 'x.zip').parent)"
+
+    result = run_manage("shell", "-v0", "-c", script, env=env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "exports")

@@ -54,6 +54,57 @@ def test_changelist_query_count_is_the_same_for_10_and_1000_requests(dpo_client,
     assert DataSubjectRequest.objects.count() == 1000
 
 
+def test_every_view_of_the_queue_takes_the_same_queries_for_10_and_1000_requests(dpo_client, dpo):
+    views = [
+        {},
+        {"deadline": "overdue"},
+        {"assignee__id__exact": dpo.pk},
+        {"q": "person3@example.org"},
+        {"q": "DSR-2026-000003"},
+    ]
+
+    def queries() -> list[int]:
+        counts = []
+        for params in views:
+            with CaptureQueriesContext(connection) as captured:
+                response = dpo_client.get(ADMIN, params)
+            assert response.status_code == HTTPStatus.OK
+            counts.append(len(captured))
+        return counts
+
+    _requests(10, dpo)
+    few = queries()
+    _requests(990, dpo)
+
+    assert queries() == few
+
+
+def test_search_matches_a_whole_reference_or_address_in_any_case(dpo_client, dpo):
+    _requests(5, dpo)
+
+    def found(term: str) -> list[str]:
+        results = dpo_client.get(ADMIN, {"q": term}).context["cl"].result_list
+        return [request.reference for request in results]
+
+    assert found("PERSON3@Example.org") == ["DSR-2026-000003"]
+    assert found("dsr-2026-000002") == ["DSR-2026-000002"]
+    # Part of an address would need a scan of the whole queue: it finds nothing.
+    assert found("person3") == []
+
+
+def test_assignee_filter_offers_only_staff_with_requests_in_the_queue(dpo_client, dpo):
+    idle = User.objects.create_user("idle-dpo", "idle@example.com", is_staff=True)
+    _requests(4, dpo)
+
+    html = dpo_client.get(ADMIN).content.decode()
+    mine = dpo_client.get(ADMIN, {"assignee__id__exact": dpo.pk}).context["cl"].result_list
+
+    assert f"assignee__id__exact={dpo.pk}" in html
+    assert f"assignee__id__exact={idle.pk}" not in html
+    assert len(mine) == 2
+    assert all(request.assignee == dpo for request in mine)
+
+
 def test_changelist_shows_days_left_and_highlights_overdue(dpo_client, dpo):
     _requests(12, dpo)
 
