@@ -21,6 +21,12 @@ def otp_required(settings):
     settings.ADMIN_REQUIRE_OTP = True
 
 
+@pytest.fixture(autouse=True)
+def _one_long_window(settings):
+    """Failures count per fixed window; a very long one keeps a test inside one window."""
+    settings.LOGIN_FAILURE_WINDOW_MINUTES = 10**6
+
+
 @pytest.fixture
 def staff(db):
     return User.objects.create_superuser("dana", "dana@example.com", "correct horse battery")

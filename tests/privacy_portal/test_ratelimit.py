@@ -3,10 +3,12 @@ its per-minute limit, with a clear page; the count is shared through the cache."
 
 import os
 import socket
+import time
 import uuid
 from http import HTTPStatus
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from requests_app.models import ContactMessage
@@ -27,6 +29,18 @@ def low_limits(settings):
     settings.RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE = 4
 
 
+def in_one_window(attempt):
+    """Run `attempt` (which starts from an empty count) again if a minute boundary passed
+    while it ran: the limits count per clock minute, and a new minute starts a new count."""
+    for _ in range(3):
+        minute = int(time.time() // 60)
+        cache.clear()
+        result = attempt()
+        if int(time.time() // 60) == minute:
+            return result
+    raise AssertionError("three attempts in a row crossed a minute boundary")
+
+
 def token_pages() -> list[str]:
     paths = public_paths(token="x" * 20)
     return sorted(
@@ -43,7 +57,9 @@ def test_every_public_post_is_limited(name, low_limits, demo_policy):
     path = public_paths()[name]
     client = Client()
 
-    answers = [client.post(path, {"garbage": "x"}).status_code for _ in range(3)]
+    answers = in_one_window(
+        lambda: [client.post(path, {"garbage": "x"}).status_code for _ in "123"]
+    )
 
     assert HTTPStatus.TOO_MANY_REQUESTS not in answers[:2]
     assert answers[2] == HTTPStatus.TOO_MANY_REQUESTS
@@ -56,7 +72,7 @@ def test_every_page_reached_by_a_mailed_link_is_limited_even_for_reading(
     path = public_paths(token=f"forged-{uuid.uuid4().hex}")[name]
     client = Client()
 
-    answers = [client.get(path).status_code for _ in range(3)]
+    answers = in_one_window(lambda: [client.get(path).status_code for _ in "123"])
 
     assert HTTPStatus.TOO_MANY_REQUESTS not in answers[:2]
     assert answers[2] == HTTPStatus.TOO_MANY_REQUESTS
@@ -65,14 +81,16 @@ def test_every_page_reached_by_a_mailed_link_is_limited_even_for_reading(
 def test_cookie_decisions_have_their_own_limit(low_limits, demo_policy):
     data = {"action": "reject_all", "scope": "prompt", "next": "/"}
 
-    answers = [Client().post("/consent/", data).status_code for _ in range(4)]
+    answers = in_one_window(lambda: [Client().post("/consent/", data).status_code for _ in "1234"])
 
     assert answers[:3] == [HTTPStatus.SEE_OTHER] * 3
     assert answers[3] == HTTPStatus.TOO_MANY_REQUESTS
 
 
 def test_one_click_unsubscribe_has_a_higher_limit_for_mail_providers(low_limits, demo_policy):
-    answers = [Client().post("/unsubscribe/forged/").status_code for _ in range(5)]
+    answers = in_one_window(
+        lambda: [Client().post("/unsubscribe/forged/").status_code for _ in "12345"]
+    )
 
     assert answers[:4] == [HTTPStatus.BAD_REQUEST] * 4
     assert answers[4] == HTTPStatus.TOO_MANY_REQUESTS
@@ -81,11 +99,14 @@ def test_one_click_unsubscribe_has_a_higher_limit_for_mail_providers(low_limits,
 def test_the_429_page_says_what_happened_and_when_to_come_back(low_limits, demo_policy):
     client = Client()
     data = {"name": "Ann", "email": "ann@example.org", "message": "Hello"}
-    for _ in range(2):
-        client.post("/contact/", {})
     stored = ContactMessage.objects.count()
 
-    response = client.post("/contact/", data)
+    def attempt():
+        for _ in range(2):
+            client.post("/contact/", {})
+        return client.post("/contact/", data)
+
+    response = in_one_window(attempt)
 
     assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
     assert "Too many attempts" in response.text
@@ -98,12 +119,14 @@ def test_the_429_page_says_what_happened_and_when_to_come_back(low_limits, demo_
 
 
 def test_limits_count_per_client_address(low_limits, demo_policy):
-    for _ in range(3):
-        Client().post("/contact/", {}, REMOTE_ADDR="192.0.2.1")
+    def attempt():
+        first = [Client().post("/contact/", {}, REMOTE_ADDR="192.0.2.1").status_code for _ in "123"]
+        return first, Client().post("/contact/", {}, REMOTE_ADDR="192.0.2.2").status_code
 
-    assert Client().post("/contact/", {}, REMOTE_ADDR="192.0.2.2").status_code == (
-        HTTPStatus.BAD_REQUEST
-    )
+    first, other = in_one_window(attempt)
+
+    assert first[-1] == HTTPStatus.TOO_MANY_REQUESTS
+    assert other == HTTPStatus.BAD_REQUEST
 
 
 def test_reading_public_pages_is_not_limited(low_limits, demo_policy):
@@ -149,8 +172,11 @@ def test_the_limit_is_shared_by_two_processes_through_redis(tmp_path):
         assert result.returncode == 0, result.stderr
         return [int(code) for code in result.stdout.strip().splitlines()[-1].split()]
 
-    first = process(3)
-    second = process(1)
+    def attempt():
+        redis.Redis(*REDIS, db=15).flushdb()
+        return process(3), process(1)
+
+    first, second = in_one_window(attempt)
     # Control: the same two processes with a per-process cache never see each other's hits.
     alone = process(1, CACHE_URL="locmemcache://")
 
