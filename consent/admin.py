@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from privacy_portal.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
@@ -55,7 +57,7 @@ class DeclarationAdmin(admin.ModelAdmin):
 class CookieInline(admin.TabularInline):
     model = Cookie
     extra = 0
-    fields = ["name", "provider", "purpose", "duration"]
+    fields = ["name", "provider", "purpose", "duration", "provider_de", "purpose_de", "duration_de"]
 
 
 @admin.register(CookieCategory)
@@ -319,11 +321,15 @@ def _audience_action(purpose):
         )
 
     export.__name__ = f"export_audience_{purpose.value}"
-    return admin.action(
-        description=_("Export the whole audience for “%(purpose)s” (CSV)")
-        % {"purpose": purpose.label},
-        permissions=["view"],
-    )(export)
+    # Lazy: built at import time, shown in the language of each admin page.
+    description = lazy(
+        lambda: (
+            gettext("Export the whole audience for “%(purpose)s” (CSV)")
+            % {"purpose": purpose.label}
+        ),
+        str,
+    )()
+    return admin.action(description=description, permissions=["view"])(export)
 
 
 @admin.register(MarketingPreference)

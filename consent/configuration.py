@@ -4,19 +4,25 @@ Every page needs it (the banner), so it is built once and cached briefly. Its re
 the per-category fingerprints are hashes of the declarations themselves, so any change the
 DPO makes to a category or its cookies is noticed without anyone remembering to bump a
 number; the visitor is then asked again about exactly the categories that changed.
+
+The texts are in the visitor's language, but a fingerprint covers every language's text:
+it is the same whatever language a visitor reads (switching language asks nothing again)
+and changes when what visitors are told changes in any language.
 """
 
 import hashlib
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from django.conf import settings
 from django.core.cache import cache
 
+from .declarations import FIRST_PARTY
 from .models import CookieCategory
 from .policy import PolicyInfo, policy_info
+from .translated import default_language, language_code, site_languages, translated
 
 CACHE_SECONDS = 60
 # Each process also keeps the configuration for a few seconds, saving the shared cache's
@@ -31,6 +37,7 @@ class CookieInfo:
     provider: str
     purpose: str
     duration: str
+    first_party: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,21 +47,39 @@ class CategoryInfo:
     description: str
     is_necessary: bool
     cookies: tuple[CookieInfo, ...]
+    # The language of these texts, and (JSON) the texts as shown in each other language.
+    language: str = ""
+    elsewhere: str = "{}"
+
+    def texts(self) -> list:
+        return [
+            self.name,
+            self.description,
+            [[c.name, c.provider, c.purpose, c.duration] for c in self.cookies],
+        ]
 
     @cached_property
     def fingerprint(self) -> str:
-        material = json.dumps(
-            [self.slug, self.name, self.description, self.is_necessary, self.cookies],
-            default=lambda cookie: list(cookie.__dict__.values()),
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(material.encode()).hexdigest()[:8]
+        by_language = {**json.loads(self.elsewhere), self.language: self.texts()}
+        name, description, cookies = by_language.pop(default_language(), self.texts())
+        material = [self.slug, name, description, self.is_necessary, cookies]
+        # Only languages shown something else count, so a declaration without
+        # translations keeps the fingerprint it had before there were any.
+        default = [name, description, cookies]
+        others = {code: texts for code, texts in sorted(by_language.items()) if texts != default}
+        if others:
+            material.append(others)
+        encoded = json.dumps(material, ensure_ascii=False).encode()
+        return hashlib.sha256(encoded).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
 class Configuration:
     categories: tuple[CategoryInfo, ...]
     policy: PolicyInfo | None
+    # SHA-256 of the banner texts known to be stored (consent.services), remembered for as
+    # long as this process keeps this configuration.
+    banner_texts_stored: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @cached_property
     def optional(self) -> tuple[CategoryInfo, ...]:
@@ -78,21 +103,38 @@ class Configuration:
         return hashlib.sha256(material.encode()).hexdigest()[:12]
 
 
-def configuration_build(language: str) -> Configuration:
-    categories = tuple(
-        CategoryInfo(
-            slug=category.slug,
-            name=category.name,
-            description=category.description,
-            is_necessary=category.is_necessary,
-            cookies=tuple(
-                CookieInfo(c.name, c.provider, c.purpose, c.duration)
-                for c in category.cookies.all()
-            ),
-        )
-        for category in CookieCategory.objects.prefetch_related("cookies")
+def _category_info(category: CookieCategory, language: str) -> CategoryInfo:
+    return CategoryInfo(
+        slug=category.slug,
+        name=translated(category, "name", language=language),
+        description=translated(category, "description", language=language),
+        is_necessary=category.is_necessary,
+        cookies=tuple(
+            CookieInfo(
+                c.name,
+                translated(c, "provider", language=language),
+                translated(c, "purpose", language=language),
+                translated(c, "duration", language=language),
+                first_party=c.provider == FIRST_PARTY,
+            )
+            for c in category.cookies.all()
+        ),
+        language=language,
     )
-    return Configuration(categories=categories, policy=policy_info(language))
+
+
+def configuration_build(language: str) -> Configuration:
+    language = language_code(language)
+    categories = []
+    for category in CookieCategory.objects.prefetch_related("cookies"):
+        elsewhere = {
+            code: _category_info(category, code).texts()
+            for code in site_languages()
+            if code != language
+        }
+        info = _category_info(category, language)
+        categories.append(replace(info, elsewhere=json.dumps(elsewhere, ensure_ascii=False)))
+    return Configuration(categories=tuple(categories), policy=policy_info(language))
 
 
 def _cache_key(language: str) -> str:

@@ -32,6 +32,13 @@ class CookieCategory(models.Model):
     description = models.TextField(
         _("description"), help_text=_("Shown to visitors beside the category's switch.")
     )
+    # German visitors read these; empty, they are shown the English text (consent/translated.py).
+    name_de = models.CharField(_("name (German)"), max_length=80, blank=True)
+    description_de = models.TextField(
+        _("description (German)"),
+        blank=True,
+        help_text=_("Shown to visitors who read the site in German; empty: the English text."),
+    )
     is_necessary = models.BooleanField(
         _("strictly necessary"),
         default=False,
@@ -61,6 +68,13 @@ class Cookie(models.Model):
     duration = models.CharField(
         _("duration"), max_length=64, help_text=_("How long it stays, e.g. '2 years', 'session'.")
     )
+    provider_de = models.CharField(_("provider (German)"), max_length=128, blank=True)
+    purpose_de = models.TextField(
+        _("purpose (German)"),
+        blank=True,
+        help_text=_("Shown to visitors who read the site in German; empty: the English text."),
+    )
+    duration_de = models.CharField(_("duration (German)"), max_length=64, blank=True)
     category = models.ForeignKey(
         CookieCategory,
         verbose_name=_("category"),

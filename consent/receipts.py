@@ -3,6 +3,7 @@ Specification v1.1 (the basis of ISO/IEC TS 27560)."""
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from . import conf
 from .configuration import Configuration
@@ -15,7 +16,7 @@ def _controller() -> dict:
     company = getattr(settings, "PORTAL_COMPANY_NAME", "")
     return {
         "piiController": company,
-        "contact": "Data protection officer",
+        "contact": _("Data protection officer"),
         "email": getattr(settings, "DPO_EMAIL", ""),
         "onBehalf": False,
     }
@@ -28,8 +29,9 @@ def consent_receipt(
     policy = configuration.policy
     purposes = []
     for category in configuration.categories:
-        providers = sorted({cookie.provider for cookie in category.cookies})
-        third_parties = [p for p in providers if p != "This website"]
+        third_parties = sorted(
+            {cookie.provider for cookie in category.cookies if not cookie.first_party}
+        )
         purposes.append(
             {
                 "purpose": category.description,
@@ -52,7 +54,7 @@ def consent_receipt(
         "jurisdiction": conf.get("CONSENT_JURISDICTION"),
         "consentTimestamp": int(record.created_at.timestamp()),
         "consentTime": record.created_at.isoformat(),
-        "collectionMethod": f"Cookie banner on {site}",
+        "collectionMethod": _("Cookie banner on %(site)s") % {"site": site},
         "consentReceiptID": str(record.receipt_id),
         "publicKey": "",
         "language": record.language,
@@ -61,7 +63,10 @@ def consent_receipt(
         "policyUrl": request.build_absolute_uri(policy.url) if policy else "",
         "policyVersion": str(record.policy_version or ""),
         "services": [
-            {"service": f"Cookies and similar technologies on {site}", "purposes": purposes}
+            {
+                "service": _("Cookies and similar technologies on %(site)s") % {"site": site},
+                "purposes": purposes,
+            }
         ],
         "sensitive": False,
         "spiCat": [],

@@ -1,4 +1,5 @@
-"""Demo content for `make run`: two published policy versions and a DPO login.
+"""Demo content for `make run`: two published policy versions (in English and in German)
+and a DPO login.
 
 Loading is idempotent: what exists already is kept, so running the demo twice never
 changes or duplicates data.
@@ -6,6 +7,7 @@ changes or duplicates data.
 
 import datetime
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +34,7 @@ class DemoVersion:
     filename: str
     effective_date: datetime.date
     summary: str
+    language: str = "en"
 
 
 DEMO_VERSIONS = [
@@ -48,18 +51,38 @@ DEMO_VERSIONS = [
         "Security: only staff who need your data can see it, and their access is recorded.\n"
         "Questions and Comments: we answer requests within one month.",
     ),
+    # The same versions in German: numbers count per language (PolicyVersion.language).
+    DemoVersion(
+        1,
+        "policy-v1.de.md",
+        datetime.date(2025, 5, 25),
+        "Erste Version unserer Datenschutzerklärung in diesem Portal.",
+        "de",
+    ),
+    DemoVersion(
+        2,
+        "policy-v2.de.md",
+        datetime.date(2026, 1, 15),
+        "Sicherheit: Nur Mitarbeitende, die Ihre Daten benötigen, können sie sehen, und ihr "
+        "Zugriff wird protokolliert.\n"
+        "Fragen und Anmerkungen: Wir beantworten Anfragen innerhalb eines Monats.",
+        "de",
+    ),
 ]
 
 
 @transaction.atomic
-def demo_policy_load() -> list[PolicyVersion]:
-    """Publish the demo versions that are not there yet; return those it created."""
+def demo_policy_load(*, languages: Iterable[str] | None = None) -> list[PolicyVersion]:
+    """Publish the demo versions (in `languages`, by default all) that are not there yet;
+    return those it created."""
     created = []
     for demo in DEMO_VERSIONS:
-        if PolicyVersion.objects.filter(language="en", number=demo.number).exists():
+        if languages is not None and demo.language not in languages:
+            continue
+        if PolicyVersion.objects.filter(language=demo.language, number=demo.number).exists():
             continue
         draft = policy_draft_create(
-            language="en",
+            language=demo.language,
             body=(DEMO_DIR / demo.filename).read_text(encoding="utf-8"),
             summary_of_changes=demo.summary,
             effective_date=demo.effective_date,

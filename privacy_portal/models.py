@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class PublishedPolicyVersionError(Exception):
@@ -195,7 +196,7 @@ class OutgoingEmail(models.Model):
     purpose = models.CharField(
         _("purpose"), max_length=64, help_text=_("The processing purpose the mail serves.")
     )
-    to = models.EmailField(_("to"), db_index=True, blank=True)
+    to = models.EmailField(pgettext_lazy("e-mail recipient", "to"), db_index=True, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     text = models.TextField(_("plain text"), blank=True)
     html = models.TextField(_("HTML"), blank=True)

@@ -10,6 +10,7 @@ import zipfile
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.text import slugify
 
 from .registry import Item
@@ -45,7 +46,8 @@ def _csv(items: list[Item], purposes) -> str:
 
 
 def export_zip(*, email: str, request, generated_at: datetime.datetime) -> bytes:
-    purposes = purposes_by_slug()
+    # In the requester's language, whoever builds it: it answers their request.
+    purposes = purposes_by_slug(language=request.language)
     groups = [(source, items) for source, items in subject_items(email) if items]
     records = [
         {
@@ -68,20 +70,21 @@ def export_zip(*, email: str, request, generated_at: datetime.datetime) -> bytes
         "purposes": {slug: purposes[slug].as_dict() for slug in used if slug in purposes},
         "records": records,
     }
-    summary = render_to_string(
-        "requests_app/export/summary.html",
-        {
-            "document": document,
-            "sections": [
-                (source, [(item, purposes.get(item.purpose)) for item in items])
-                for source, items in groups
-            ],
-            "purposes": purposes,
-            "request": request,
-            "company_name": settings.PORTAL_COMPANY_NAME,
-            "dpo_email": settings.DPO_EMAIL,
-        },
-    )
+    with translation.override(request.language):
+        summary = render_to_string(
+            "requests_app/export/summary.html",
+            {
+                "document": document,
+                "sections": [
+                    (source, [(item, purposes.get(item.purpose)) for item in items])
+                    for source, items in groups
+                ],
+                "purposes": purposes,
+                "request": request,
+                "company_name": settings.PORTAL_COMPANY_NAME,
+                "dpo_email": settings.DPO_EMAIL,
+            },
+        )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("README.html", summary)

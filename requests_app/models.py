@@ -77,6 +77,15 @@ class ProcessingPurpose(models.Model):
     source = models.CharField(
         _("source"), max_length=255, help_text=_("Where the data comes from, e.g. 'you'.")
     )
+    # What German visitors read (forms, access exports); empty, they are shown the English.
+    name_de = models.CharField(_("name (German)"), max_length=128, blank=True)
+    description_de = models.TextField(_("description (German)"), blank=True)
+    data_categories_de = models.TextField(_("categories of data (German)"), blank=True)
+    recipients_note_de = models.CharField(
+        _("other recipients (German)"), max_length=255, blank=True
+    )
+    retention_de = models.CharField(_("retention (German)"), max_length=255, blank=True)
+    source_de = models.CharField(_("source (German)"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("processing purpose")

@@ -1,8 +1,11 @@
 """The purposes the portal itself processes personal data for (register of processing).
 
-A data migration declares them in every installation; the DPO completes them in the admin
+Data migrations declare them, in English and German (the `_de` texts, see
+consent/translated.py), in every installation; the DPO completes them in the admin
 (recipients, retention) to match the company. Apps refer to them by identifier.
 """
+
+from consent.translated import fields_of, seeded_texts_clear, seeded_texts_fill
 
 PURPOSES = [
     {
@@ -16,6 +19,15 @@ PURPOSES = [
         "data_categories": "Name, e-mail address, the request and our correspondence about it",
         "retention": "Three years after the request is closed; anonymised after an erasure",
         "source": "You",
+        "name_de": "Bearbeitung Ihrer Datenschutzanfragen",
+        "description_de": (
+            "Um Anträge auf Auskunft, Berichtigung, Löschung, Einschränkung der Verarbeitung oder "
+            "Übertragung Ihrer personenbezogenen Daten oder Ihren Widerspruch gegen ihre "
+            "Verwendung zu beantworten und nachweisen zu können, dass wir das getan haben."
+        ),
+        "data_categories_de": "Name, E-Mail-Adresse, der Antrag und unser Schriftverkehr dazu",
+        "retention_de": "Drei Jahre nach Abschluss des Antrags; nach einer Löschung anonymisiert",
+        "source_de": "Sie",
     },
     {
         "slug": "enquiries",
@@ -25,6 +37,11 @@ PURPOSES = [
         "data_categories": "Name, e-mail address, your message",
         "retention": "Two years after the last message",
         "source": "You",
+        "name_de": "Beantwortung Ihrer Fragen und Anmerkungen",
+        "description_de": "Um zu beantworten, was Sie uns über das Kontaktformular fragen.",
+        "data_categories_de": "Name, E-Mail-Adresse, Ihre Nachricht",
+        "retention_de": "Zwei Jahre nach der letzten Nachricht",
+        "source_de": "Sie",
     },
     {
         "slug": "cookie-consent",
@@ -40,6 +57,18 @@ PURPOSES = [
         ),
         "retention": "As long as the choice applies, then three years as proof",
         "source": "Your browser",
+        "name_de": "Nachweis Ihrer Cookie-Auswahl",
+        "description_de": (
+            "Um Ihre Cookie-Auswahl zu beachten und nachweisen zu können, wozu Sie wann "
+            "eingewilligt oder was Sie abgelehnt haben."
+        ),
+        "data_categories_de": (
+            "Einwilligungs-ID, Ihre Auswahl, das Datum, die Version der Datenschutzerklärung und "
+            "der angezeigte Bannertext, der erste Teil Ihrer IP-Adresse, die Browserkennung "
+            "(User-Agent)"
+        ),
+        "retention_de": "Solange die Auswahl gilt, danach drei Jahre als Nachweis",
+        "source_de": "Ihr Browser",
     },
     {
         "slug": "registration",
@@ -52,6 +81,14 @@ PURPOSES = [
         "data_categories": "Name, e-mail address, country, interests, marketing choices",
         "retention": "Until you unsubscribe or ask us to delete it",
         "source": "You",
+        "name_de": "Neuigkeiten und Angebote für registrierte Besucher",
+        "description_de": (
+            "Um registrierten Besuchern die Neuigkeiten und Angebote zu senden, die sie gewählt "
+            "haben, zu den Themen, die sie gewählt haben."
+        ),
+        "data_categories_de": "Name, E-Mail-Adresse, Land, Interessen, Marketing-Einstellungen",
+        "retention_de": "Bis Sie sich abmelden oder uns um Löschung bitten",
+        "source_de": "Sie",
     },
     {
         "slug": "parental-consent",
@@ -71,6 +108,23 @@ PURPOSES = [
             "answer three years longer"
         ),
         "source": "The child, then the parent",
+        "name_de": "Einwilligung der Eltern für ein Kind",
+        "description_de": (
+            "Um einen Elternteil oder Erziehungsberechtigten zu fragen, bevor sich ein Kind unter "
+            "dem Alter der digitalen Einwilligung registriert, die Registrierung des Kindes "
+            "aufzubewahren, solange die Einwilligung besteht, und nachzuweisen, dass sie erteilt "
+            "wurde (Art. 8)."
+        ),
+        "data_categories_de": (
+            "Vorname, Land und Geburtsjahr des Kindes; die E-Mail-Adresse des Elternteils; wann "
+            "wir gefragt haben und wie der Elternteil geantwortet hat (ohne die Daten des Kindes "
+            "aufbewahrt)"
+        ),
+        "retention_de": (
+            "Die Daten des Kindes, bis die Einwilligung verweigert oder widerrufen wird oder "
+            "endet; der Nachweis der Antwort drei Jahre länger"
+        ),
+        "source_de": "Das Kind, dann der Elternteil",
     },
     {
         "slug": "staff-accounts",
@@ -80,6 +134,14 @@ PURPOSES = [
         "data_categories": "Username, name, e-mail address, sign-in times, roles",
         "retention": "While the account is in use; afterwards only what the audit trail needs",
         "source": "Our staff administration",
+        "name_de": "Konten der Mitarbeitenden dieses Portals",
+        "description_de": (
+            "Damit sich unsere Mitarbeitenden anmelden können und festgehalten wird, wer was "
+            "getan hat."
+        ),
+        "data_categories_de": "Benutzername, Name, E-Mail-Adresse, Anmeldezeiten, Rollen",
+        "retention_de": "Solange das Konto genutzt wird; danach nur, was der Prüfpfad braucht",
+        "source_de": "Unsere Personalverwaltung",
     },
 ]
 
@@ -89,7 +151,19 @@ def register_seed(purpose_model) -> int:
     added = 0
     for data in PURPOSES:
         _purpose, created = purpose_model.objects.get_or_create(
-            slug=data["slug"], defaults={k: v for k, v in data.items() if k != "slug"}
+            slug=data["slug"], defaults=fields_of(purpose_model, data)
         )
         added += created
     return added
+
+
+def register_translate(purpose_model, *, language: str) -> int:
+    """Fill the `language` texts of the seeded purposes that still read as seeded."""
+    return seeded_texts_fill(
+        purpose_model, PURPOSES, match=["slug", "name", "description"], language=language
+    )
+
+
+def register_untranslate(purpose_model, *, language: str) -> None:
+    """Reverse of register_translate."""
+    seeded_texts_clear(purpose_model, PURPOSES, key=["slug"], language=language)

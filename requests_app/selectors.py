@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
+
+from consent.translated import translated
 
 from . import tokens
 from .models import DataSubjectRequest, ProcessingPurpose, Recipient, RequestEvent
@@ -25,28 +29,34 @@ class PurposeInfo:
         return dict(self.__dict__)
 
 
-def purposes_by_slug() -> dict[str, PurposeInfo]:
-    """The register of processing, for exports: two queries, whatever its size."""
+def purposes_by_slug(*, language: str | None = None) -> dict[str, PurposeInfo]:
+    """The register of processing, for forms and exports, in `language` (by default the
+    active one): two queries, whatever its size."""
+    language = language or get_language() or settings.LANGUAGE_CODE
     purposes = ProcessingPurpose.objects.prefetch_related(
         Prefetch("recipients", queryset=Recipient.objects.order_by("name"))
     )
-    return {
-        p.slug: PurposeInfo(
+
+    def text(purpose: ProcessingPurpose, field: str) -> str:
+        return translated(purpose, field, language=language)
+
+    infos = {}
+    for p in purposes:
+        note = text(p, "recipients_note")
+        with override(language):
+            legal_basis = str(p.get_legal_basis_display())
+        infos[p.slug] = PurposeInfo(
             slug=p.slug,
-            name=p.name,
-            description=p.description,
-            legal_basis=p.get_legal_basis_display(),
-            data_categories=p.data_categories,
-            recipients=", ".join(
-                [r.name for r in p.recipients.all()]
-                + ([p.recipients_note] if p.recipients_note else [])
-            )
+            name=text(p, "name"),
+            description=text(p, "description"),
+            legal_basis=legal_basis,
+            data_categories=text(p, "data_categories"),
+            recipients=", ".join([r.name for r in p.recipients.all()] + ([note] if note else []))
             or "—",
-            retention=p.retention,
-            source=p.source,
+            retention=text(p, "retention"),
+            source=text(p, "source"),
         )
-        for p in purposes
-    }
+    return infos
 
 
 def subject_items(email: str) -> list[tuple[DataSource, list[Item]]]:

@@ -70,10 +70,11 @@ def dpo_client(dpo):
 
 @pytest.fixture
 def demo_policy(db):
-    """The two published demo versions, as `make run` loads them."""
+    """The two published demo versions in English, as `make run` loads them (the German
+    ones too: tests/privacy_portal/test_i18n.py)."""
     from privacy_portal.demo import demo_policy_load
 
-    return demo_policy_load()
+    return demo_policy_load(languages=["en"])
 
 
 def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess:

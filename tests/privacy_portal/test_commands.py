@@ -20,8 +20,10 @@ def _load_demo(tmp_path) -> str:
 def test_load_demo_publishes_two_versions_and_prints_a_working_dpo_login(tmp_path, client):
     output = _load_demo(tmp_path)
 
-    assert "Published demo policy version(s) 1, 2." in output
-    assert list(PolicyVersion.objects.published().values_list("number", flat=True)) == [2, 1]
+    assert "Published demo policy version(s) 1 (en), 2 (en), 1 (de), 2 (de)." in output
+    for language in ["en", "de"]:
+        published = PolicyVersion.objects.published().filter(language=language)
+        assert list(published.values_list("number", flat=True)) == [2, 1]
     password = re.search(r"password '([^']+)'", output).group(1)
     assert client.login(username="dpo", password=password)
     assert client.get("/admin/privacy_portal/policyversion/").status_code == 200

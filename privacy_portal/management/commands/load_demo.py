@@ -14,7 +14,8 @@ from privacy_portal.demo import (
 
 class Command(BaseCommand):
     help = (
-        "Load the demo content (policy versions 1 and 2) and ensure a demo DPO login. "
+        "Load the demo content (policy versions 1 and 2, in English and German) and ensure a "
+        "demo DPO login. "
         "Safe to run again: existing data is kept."
     )
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
         created = demo_policy_load()
         if verbosity >= 1:
             if created:
-                numbers = ", ".join(str(v.number) for v in created)
+                numbers = ", ".join(f"{v.number} ({v.language})" for v in created)
                 message = f"Published demo policy version(s) {numbers}."
                 self.stdout.write(self.style.SUCCESS(message))
             else:
