@@ -98,7 +98,9 @@ def unsubscribe_headers(preference: MarketingPreference) -> dict[str, str]:
 
 
 def _preference_from(payload: dict) -> MarketingPreference:
-    preference = MarketingPreference.objects.filter(pk=payload.get("p")).first()
+    # A signed payload of another shape (a non-integer "p") is an invalid link, not an error.
+    pk = payload.get("p")
+    preference = MarketingPreference.objects.filter(pk=pk).first() if isinstance(pk, int) else None
     if preference is None or preference.erased_at or preference.email_hash[:16] != payload.get("h"):
         raise LinkError(_("This link is not valid."))
     return preference

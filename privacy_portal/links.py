@@ -6,6 +6,7 @@ one expires. Errors say plainly whether a link is invalid or expired.
 """
 
 import datetime
+import zlib
 
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +32,9 @@ def link_payload(salt: str, token: str, *, max_age: datetime.timedelta | None) -
         payload = signing.loads(token, salt=salt, max_age=max_age)
     except signing.SignatureExpired:
         raise LinkError(_("This link has expired."), expired=True) from None
-    except (signing.BadSignature, ValueError, TypeError):
+    # A correctly signed token can still be unreadable (bad zlib data, JSON nested deeper
+    # than the parser's stack): invalid, never an error.
+    except (signing.BadSignature, ValueError, TypeError, RecursionError, zlib.error):
         raise LinkError(_("This link is not valid.")) from None
     if not isinstance(payload, dict):
         raise LinkError(_("This link is not valid."))

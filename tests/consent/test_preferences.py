@@ -7,13 +7,19 @@ from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import User
-from django.core import mail
+from django.core import mail, signing
 from django.core.management import call_command
 from django.test import Client
 
 from consent.marketing import MarketingPurpose
 from consent.models import MarketingPreference, PreferenceChange, Registration
-from consent.preferences import marketing_allowed, preference_for, unsubscribe_url
+from consent.preferences import (
+    PREFERENCES_LINK,
+    UNSUBSCRIBE_LINK,
+    marketing_allowed,
+    preference_for,
+    unsubscribe_url,
+)
 from privacy_portal.hashing import email_hash
 from privacy_portal.models import OutgoingEmail
 from privacy_portal.roles import roles_sync
@@ -165,6 +171,16 @@ def test_one_click_unsubscribe_works_without_a_csrf_token(demo_policy, deliver):
 def test_bad_preference_links_are_a_clear_4xx(client, demo_policy, token):
     assert client.get(f"/preferences/{token}/").status_code == HTTPStatus.BAD_REQUEST
     assert client.post(f"/unsubscribe/{token}/").status_code == HTTPStatus.BAD_REQUEST
+
+
+@pytest.mark.parametrize("person", ["not-a-number", [1], {"pk": 1}])
+def test_signed_preference_links_of_another_shape_are_a_clear_4xx(client, demo_policy, person):
+    # Found by tests/test_fuzz.py: a non-integer person id in a signed payload was a 500.
+    centre = signing.dumps({"p": person, "h": "x"}, salt=PREFERENCES_LINK)
+    unsubscribe = signing.dumps({"p": person, "u": "email", "h": "x"}, salt=UNSUBSCRIBE_LINK)
+
+    assert client.get(f"/preferences/{centre}/").status_code == HTTPStatus.BAD_REQUEST
+    assert client.post(f"/unsubscribe/{unsubscribe}/").status_code == HTTPStatus.BAD_REQUEST
 
 
 def test_marketing_staff_toggle_with_a_required_reason(demo_policy, deliver, marketing_client):
