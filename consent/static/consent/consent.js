@@ -5,6 +5,7 @@ const banner = () => $("[data-consent-banner]");
 const config = JSON.parse($("#consent-config")?.textContent || "null");
 let { state, ga } = config || {};
 let gaStarted, opener;
+const room = new ResizeObserver(() => $("html").style.setProperty("--cc", banner().offsetHeight + "px"));
 
 function gtag() {
   (window.dataLayer ||= []).push(arguments);
@@ -49,6 +50,7 @@ function apply() {
 // Show the dialog and move focus into it, or hide it and give focus back.
 function toggle(open, target) {
   banner().hidden = !open;
+  room.observe(banner());
   (open ? target || $("h2", banner()) : opener || $("main") || document.body).focus();
   if (!open) opener = null;
 }
