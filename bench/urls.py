@@ -21,8 +21,18 @@ def bare_page(request):
     return HttpResponse("<!doctype html><title>bare</title>" + "<p>" + "x" * 10_000 + "</p>")
 
 
+def bare_page_query(request):
+    """The bare page after one database query: the floor for a page that must ask the
+    database once (as /privacy/ asks for the version in force)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return bare_page(request)
+
+
 urlpatterns = [
     path("bench/insert/", bare_insert),
     path("bench/page/", bare_page),
+    path("bench/page-query/", bare_page_query),
     path("", include("privacy_portal.urls")),
 ]

@@ -7,11 +7,15 @@ cookie that fails verification, is too old or is malformed counts as no decision
 
 import datetime
 import re
+import time
 import uuid
+import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse
+from django.utils.http import http_date
 
 from . import conf
 
@@ -59,6 +63,7 @@ def consent_cookie_read(request: HttpRequest) -> ConsentState | None:
             data = signing.loads(raw, salt=SALT, max_age=_max_age_seconds())
             if (
                 isinstance(data, dict)
+                and isinstance(data.get("id"), str)
                 and _is_str_map(data.get("s"), bool)
                 and _is_str_map(data.get("f"), str)
                 and isinstance(data.get("r"), str)
@@ -74,7 +79,17 @@ def consent_cookie_read(request: HttpRequest) -> ConsentState | None:
                     decided_at=datetime.datetime.fromtimestamp(data["t"], tz=datetime.UTC),
                     gpc=bool(data.get("g")),
                 )
-        except (signing.BadSignature, ValueError, TypeError, KeyError, OverflowError):
+        # A correctly signed value can still be unreadable (another format, a rotated key's
+        # leftovers): bad zlib data, or JSON nested deeper than the parser's stack.
+        except (
+            signing.BadSignature,
+            ValueError,
+            TypeError,
+            KeyError,
+            OverflowError,
+            RecursionError,
+            zlib.error,
+        ):
             state = None
     request._consent_state = state
     return state
@@ -94,11 +109,20 @@ def consent_cookie_value(state: ConsentState) -> str:
     return signing.dumps(payload, salt=SALT, compress=True)
 
 
+@lru_cache(maxsize=4)
+def http_date_at(second: int) -> str:
+    """http_date(second), formatted once a second rather than on every decision."""
+    return http_date(second)
+
+
 def consent_cookie_set(response: HttpResponse, state: ConsentState) -> None:
+    max_age = _max_age_seconds()
     response.set_cookie(
         conf.get("CONSENT_COOKIE_NAME"),
         consent_cookie_value(state),
-        max_age=_max_age_seconds(),
+        max_age=max_age,
+        # What set_cookie() would compute from max_age (its own call is the slow path).
+        expires=http_date_at(int(time.time()) + max_age),
         secure=conf.cookie_secure(),
         httponly=True,
         samesite="Lax",

@@ -53,15 +53,20 @@ def consent_states_decide(
 
 
 def _banner_text_keep(banner: Banner) -> None:
-    """Store the banner's text once per hash (the log row refers to it by hash); the cache
-    remembers what is stored, so a decision usually costs no query for this."""
-    key = f"consent:banner-text:{banner.sha256}"
-    if cache.get(key):
+    """Store the banner's text once per hash (the log row refers to it by hash). The
+    configuration remembers for its lifetime in this process (seconds) which texts are
+    stored, and the shared cache for longer, so a decision usually costs no query or cache
+    round trip for this."""
+    stored = banner.configuration.banner_texts_stored
+    if banner.sha256 in stored:
         return
-    BannerText.objects.get_or_create(
-        sha256=banner.sha256, defaults={"language": banner.language, "text": banner.text}
-    )
-    cache.set(key, True, None)
+    key = f"consent:banner-text:{banner.sha256}"
+    if not cache.get(key):
+        BannerText.objects.get_or_create(
+            sha256=banner.sha256, defaults={"language": banner.language, "text": banner.text}
+        )
+        cache.set(key, True, None)
+    stored.add(banner.sha256)
 
 
 def _identical(record: ConsentRecord, states: dict, banner: Banner, action: str, gpc: bool) -> bool:
@@ -141,10 +146,12 @@ def consent_record(
             user_agent=user_agent,
             gpc=gpc,
         )
-        # receipt_id is a fresh UUID (and unique in the database): skip the query that
-        # validate_unique would spend on it, on the hottest write of the portal.
-        record.full_clean(validate_unique=False)
-        record.save()
+        # No full_clean(): every value above is built here from validated input (the action
+        # by consent_choice_clean, the rest from the configuration, the banner and the
+        # request, already cut to their fields' lengths), and receipt_id is a fresh UUID.
+        # On the portal's hottest write the model validation cost as much CPU as the
+        # INSERT itself and could not fail.
+        record.save(force_insert=True)
         created = True
         if gpc:
             # Someone we can identify sends GPC: no sharing of their details either.

@@ -1,11 +1,14 @@
 """Consent endpoints: record a decision, the receipt, the cookie page."""
 
 import json
+import time
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -15,8 +18,8 @@ from django.views.decorators.http import require_POST, require_safe
 from . import conf
 from .banner import SCOPE_ALL, banner_build, banner_for, ga_config
 from .configuration import configuration_current
-from .cookies import consent_cookie_read, consent_cookie_set, ga_cookies_delete
-from .forms import ConsentChoiceForm
+from .cookies import consent_cookie_read, consent_cookie_set, ga_cookies_delete, http_date_at
+from .forms import ConsentChoiceInvalid, consent_choice_clean
 from .receipts import consent_receipt
 from .selectors import consent_latest_record
 from .services import consent_record
@@ -30,8 +33,8 @@ class BadChoice(Exception):
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.content_type == "application/json" or "application/json" in request.headers.get(
-        "Accept", ""
+    return request.content_type == "application/json" or "application/json" in request.META.get(
+        "HTTP_ACCEPT", ""
     )
 
 
@@ -65,41 +68,64 @@ def _error(request: HttpRequest, error: BadChoice) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, target: str) -> str:
+    # A plain path ("/privacy/", not "//host" or "/\\host") is safe whatever the host, so
+    # the common case skips validating the Host header against ALLOWED_HOSTS again.
+    path = target.startswith("/") and not target.startswith(("//", "/\\"))
+    allowed_hosts = set() if path else {request.get_host()}
     if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        target, allowed_hosts=allowed_hosts, require_https=request.is_secure()
     ):
         return target
     return "/"
 
 
-@never_cache
+@lru_cache(maxsize=8)
+def _receipt_url(urlconf: str | None, prefix: str) -> str:
+    # Reversed once per URLconf and script prefix (reverse() is slow for a hot path).
+    return reverse("consent:receipt")
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _never_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """@never_cache's headers, byte for byte, without parsing and re-serialising
+    Cache-Control and formatting the date anew on every decision."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        response.headers["Expires"] = http_date_at(int(time.time()))
+        response.headers["Cache-Control"] = NEVER_CACHE
+        return response
+
+    return wrapper
+
+
+@_never_cache
 @require_POST
 def decide(request: HttpRequest) -> HttpResponse:
     """Record a cookie decision: JSON for the module, 303 back to the page for a form."""
     try:
         data = _choice_data(request)
         configuration = configuration_current(get_language())
-        form = ConsentChoiceForm(data, configuration=configuration)
-        if not form.is_valid():
-            stale = form.has_error("revision", "stale")
-            errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
-            message = " ".join(message for messages in errors.values() for message in messages)
-            raise BadChoice(
-                HTTPStatus.CONFLICT if stale else HTTPStatus.BAD_REQUEST, message, errors
-            )
+        choice = consent_choice_clean(data, configuration=configuration)
+    except ConsentChoiceInvalid as invalid:
+        status = HTTPStatus.CONFLICT if invalid.stale else HTTPStatus.BAD_REQUEST
+        return _error(request, BadChoice(status, str(invalid), invalid.errors))
     except BadChoice as error:
         return _error(request, error)
 
-    banner = banner_for(request, scope=form.cleaned_data["scope"])
+    banner = banner_for(request, scope=choice.scope)
     decision = consent_record(
         banner=banner,
-        action=form.cleaned_data["action"],
-        requested=frozenset(form.cleaned_data["categories"]),
+        action=choice.action,
+        requested=choice.categories,
         ip_prefix=ip_prefix(request),
         user_agent=user_agent(request),
     )
     state = decision.state
-    target = _safe_next(request, form.cleaned_data["next"])
+    target = _safe_next(request, choice.next)
     if _wants_json(request):
         # The banner as it is now, for the module to put in place of the one just answered
         # (hidden unless something still needs a decision, e.g. after a GPC signal).
@@ -116,7 +142,7 @@ def decide(request: HttpRequest) -> HttpResponse:
                 "categories": state.states,
                 "recorded": decision.created,
                 "gpc": state.gpc,
-                "receipt": reverse("consent:receipt"),
+                "receipt": _receipt_url(get_urlconf(), get_script_prefix()),
                 "ga": ga_config(state),
                 "prompt": after.prompt.needed,
                 "message": _("Your choices have been saved."),

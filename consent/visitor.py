@@ -12,7 +12,7 @@ USER_AGENT_LENGTH = 256
 
 def gpc_signal(request: HttpRequest) -> bool:
     """Global Privacy Control: the `Sec-GPC: 1` request header."""
-    return request.headers.get("Sec-GPC", "").strip() == "1"
+    return request.META.get("HTTP_SEC_GPC", "").strip() == "1"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -30,8 +30,16 @@ def client_ip(request: HttpRequest) -> str:
 def ip_prefix(request: HttpRequest) -> str:
     """IPv4 /24 or IPv6 /48: enough to show a decision came from a plausible network,
     too little to identify a household."""
+    client = client_ip(request)
+    # The common case, a plain IPv4 address, without ipaddress (slow to parse, on every
+    # decision); anything else, or anything ipaddress would refuse, takes the full path.
+    octets = client.split(".")
+    if len(octets) == 4 and all(
+        o.isdigit() and o.isascii() and int(o) < 256 and (o == "0" or o[0] != "0") for o in octets
+    ):
+        return f"{octets[0]}.{octets[1]}.{octets[2]}.0/24"
     try:
-        address = ipaddress.ip_address(client_ip(request))
+        address = ipaddress.ip_address(client)
     except ValueError:
         return ""
     if address.version == 6 and address.ipv4_mapped:
@@ -41,4 +49,4 @@ def ip_prefix(request: HttpRequest) -> str:
 
 
 def user_agent(request: HttpRequest) -> str:
-    return request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH]
+    return request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_LENGTH]

@@ -7,16 +7,28 @@ own cookie decision, CSRF cookie and Global Privacy Control signal, which shape 
 a repeated request with that ETag is answered 304, and the rendered policy HTML is kept in
 the cache under the same fingerprint, so a warm request costs the one query that finds the
 version.
+
+Most requests come from visitors who have not decided about cookies yet, and for all of them
+a page is the same HTML but for three things: their CSRF token, the CSP nonce and the
+return address in the banner's form. Such a page is rendered once with stand-ins for those
+three and kept in the cache, and each request fills them in: the first visit to a policy
+page costs the query, a cache read and a few string replacements, not a template rendering.
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.middleware.csrf import get_token
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.html import escape
 from django.utils.translation import get_language
+
+from consent.banner import banner_page_key
 
 from .rendering import RenderedPolicy, render_policy
 
@@ -31,7 +43,9 @@ VARY_HEADERS = ("Sec-GPC",)
 def visitor_parts(request: HttpRequest) -> list[str]:
     names = [getattr(settings, name, "") for name in VARY_COOKIES]
     cookies = [request.COOKIES.get(name, "") for name in names if name]
-    return cookies + [request.headers.get(header, "") for header in VARY_HEADERS]
+    # META, not request.headers: building the headers mapping costs more than the lookup.
+    meta = request.META
+    return cookies + [meta.get("HTTP_" + h.upper().replace("-", "_"), "") for h in VARY_HEADERS]
 
 
 def page_etag(*parts: object) -> str:
@@ -48,10 +62,56 @@ def page_etag(*parts: object) -> str:
     return f'"{digest}"'
 
 
-def conditional_page(
-    request: HttpRequest, etag: str, render: Callable[[], HttpResponse]
+# Random per process: no policy text or setting can contain them.
+TOKEN_HOLE = f"pp{secrets.token_hex(12)}t"
+NONCE_HOLE = f"pp{secrets.token_hex(12)}n"
+NEXT_HOLE = f"pp{secrets.token_hex(12)}r"
+
+
+def _shared_page(
+    request: HttpRequest, etag: str, render: Callable[[dict], HttpResponse]
 ) -> HttpResponse:
-    """Answer 304 when the client holds `etag`, else render and attach the validators."""
+    """The page for a visitor without a cookie decision or a session: rendered once for
+    all of them, with their own token, nonce and return address filled in."""
+    banner = banner_page_key(request)
+    if banner is None or settings.SESSION_COOKIE_NAME in request.COOKIES:
+        return render({})
+    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    # `etag` already covers the settings and the language (page_etag).
+    material = "\x1f".join([etag, banner, request.path, urlconf])
+    key = "shared-page:" + hashlib.sha256(material.encode()).hexdigest()[:32]
+    shared = cache.get(key)
+    if shared is None:
+        holes = {"csrf_token": TOKEN_HOLE, "consent_next": NEXT_HOLE}
+        if get_nonce(request) is not None:
+            holes["csp_nonce"] = NONCE_HOLE
+        response = render(holes)
+        if response.status_code != 200 or response.streaming:
+            return render({})
+        shared = (response.content.decode(response.charset), response["Content-Type"])
+        cache.set(key, shared, RENDER_CACHE_SECONDS)
+    else:
+        response = HttpResponse(content_type=shared[1])
+    html = shared[0]
+    # Generated only where the page uses them, as rendering would (the token sets the CSRF
+    # cookie, the nonce goes into the CSP header).
+    if TOKEN_HOLE in html:
+        html = html.replace(TOKEN_HOLE, escape(get_token(request)))
+    if NONCE_HOLE in html:
+        html = html.replace(NONCE_HOLE, escape(str(get_nonce(request))))
+    response.content = html.replace(NEXT_HOLE, escape(request.get_full_path()))
+    return response
+
+
+def conditional_page(
+    request: HttpRequest, etag: str, render: Callable[[dict], HttpResponse]
+) -> HttpResponse:
+    """Answer 304 when the client holds `etag`, else render and attach the validators.
+
+    `render(extra_context)` renders the page; what it shows must depend only on the page's
+    own `etag` parts, the settings in page_etag(), the cookie banner and the request's path
+    (never on the visitor), since visitors without a decision share one rendering."""
+    page = etag
     etag = page_etag(etag, *visitor_parts(request))
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
@@ -61,7 +121,7 @@ def conditional_page(
         not_modified._csp_ro_config = {}
         response = not_modified
     else:
-        response = render()
+        response = _shared_page(request, page, render)
     response.headers["ETag"] = etag
     # Browsers may keep the page but must ask again each time: a new version shows at once.
     patch_cache_control(response, no_cache=True)

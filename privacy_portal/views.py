@@ -25,12 +25,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _policy_page(request: HttpRequest, version: PolicyVersion, *, in_force: bool) -> HttpResponse:
-    def render_page() -> HttpResponse:
+    def render_page(extra: dict) -> HttpResponse:
         policy = rendered_policy(
             body_sha256=version.body_sha256,
             load_body=lambda: version.body,  # deferred: loads only on a cache miss
         )
-        context = {"version": version, "policy": policy, "in_force": in_force}
+        context = {"version": version, "policy": policy, "in_force": in_force, **extra}
         return render(request, "privacy_portal/policy.html", context)
 
     etag = page_etag("policy", version.pk, version.body_sha256, in_force)
@@ -61,8 +61,10 @@ def policy_history(request: HttpRequest) -> HttpResponse:
     return conditional_page(
         request,
         etag,
-        lambda: render(
-            request, "privacy_portal/history.html", {"versions": versions, "current": current}
+        lambda extra: render(
+            request,
+            "privacy_portal/history.html",
+            {"versions": versions, "current": current, **extra},
         ),
     )
 
@@ -75,13 +77,14 @@ def policy_diff(request: HttpRequest, number: int) -> HttpResponse:
     if version is None:
         raise Http404("There is no published policy version with that number.")
 
-    def render_page() -> HttpResponse:
+    def render_page(extra: dict) -> HttpResponse:
         sections = diff_policies(previous.body, version.body) if previous else []
         context = {
             "version": version,
             "previous": previous,
             "changed": [s for s in sections if s.state != "unchanged"],
             "unchanged": [s for s in sections if s.state == "unchanged"],
+            **extra,
         }
         return render(request, "privacy_portal/diff.html", context)
 

@@ -2,10 +2,9 @@
 third-party script by category."""
 
 from django import template
-from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
-from ..banner import banner_css, banner_for, ga_config
+from ..banner import banner_assets_html, banner_for
 
 register = template.Library()
 
@@ -14,26 +13,15 @@ register = template.Library()
 def consent_banner(context) -> str:
     """The banner (shown until a decision exists), its styles, its module, and the Google
     Analytics loader when — and only when — analytics consent exists."""
-    request = context["request"]
-    banner = banner_for(request)
-    state = banner.state
-    config = {
-        "state": banner.effective_states,
-        "prompt": banner.prompt.needed,
-        "gpc": banner.gpc,
-        "gpcRecorded": bool(state and state.gpc),
-        "ga": ga_config(state),
-    }
-    return render_to_string(
-        "consent/_banner_assets.html",
-        {
-            **banner.context(request),
-            "consent_config": config,
-            "css": banner_css(),
-            # Reading the lazy nonce generates it, so the CSP header carries it too.
-            "nonce": str(context["csp_nonce"]) if context.get("csp_nonce") is not None else "",
-        },
-        request,
+    nonce = context.get("csp_nonce")
+    return banner_assets_html(
+        context["request"],
+        # The page's own token (and return address, when it gives one), so a page rendered
+        # once for many visitors can fill them in.
+        csrf_token=context.get("csrf_token"),
+        next_url=context.get("consent_next"),
+        # Reading the lazy nonce generates it, so the CSP header carries it too.
+        nonce=str(nonce) if nonce is not None else "",
     )
 
 

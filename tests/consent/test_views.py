@@ -1,9 +1,11 @@
 import json
+import zlib
 from http import HTTPStatus
 
 import pytest
 from django.core import signing
 
+from consent.cookies import SALT
 from consent.models import BannerText, ConsentRecord
 from tests.consent.conftest import banner_shown, decide, decide_json
 
@@ -160,6 +162,13 @@ def test_withdrawal_deletes_ga_cookies(client, demo_policy, ga):
             compress=True,
         ),
         "x" * 5000,
+        # Correctly signed but unreadable (found by tests/test_fuzz.py): an id of another
+        # type, "compressed" data that is not zlib, JSON nested deeper than the parser goes.
+        signing.dumps({"id": 5, "s": {}, "f": {}, "r": "x", "p": None, "t": 1}, salt=SALT),
+        signing.TimestampSigner(salt=SALT).sign("." + signing.b64_encode(b"not zlib").decode()),
+        signing.TimestampSigner(salt=SALT).sign(
+            "." + signing.b64_encode(zlib.compress(b"[" * 5000 + b"]" * 5000)).decode()
+        ),
     ],
 )
 def test_tampered_or_malformed_cookie_counts_as_no_decision(client, demo_policy, ga, cookie):
