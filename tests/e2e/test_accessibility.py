@@ -355,6 +355,9 @@ def test_the_csrf_failure_page_passes_axe(page: Page, site):
     with page.expect_response(re.compile(r"/contact/$")) as answer:
         page.locator("main form").evaluate("form => form.submit()")
     assert answer.value.status == HTTPStatus.FORBIDDEN
+    # The response can arrive before the browser has swapped the page: wait for the new one.
+    page.get_by_role("heading", name="Access denied").wait_for()
+    page.wait_for_load_state("load")
     assert_accessible(page, "the 403 (CSRF failure) page")
 
 
