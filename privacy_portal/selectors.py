@@ -8,6 +8,7 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
@@ -34,6 +35,39 @@ def policy_in_force(*, language: str, today: datetime.date | None = None) -> Pol
     today = today or timezone.localdate()
     published = PolicyVersion.objects.published().filter(effective_date__lte=today)
     return _preferring(published, language).defer("body").order_by("preference", "-number").first()
+
+
+IN_FORCE_CACHE_SECONDS = 60
+_NONE = "none"
+
+
+def _in_force_key(language: str, today: datetime.date) -> str:
+    return f"policy:in-force:{language}:{today.isoformat()}"
+
+
+def policy_in_force_cached(*, language: str) -> PolicyVersion | None:
+    """policy_in_force for the public pages, kept in the shared cache for a minute.
+
+    Every first visit to a policy page needs it, and asking the database each time held
+    those pages to a fraction of a bare page. Publishing a version drops the entry (see
+    services.policy_in_force_forget), so with a shared cache (Redis) every process shows
+    a new version at once; a per-process cache may lag by up to a minute. The key has the
+    date, so a version that takes effect at midnight is picked up then.
+    """
+    today = timezone.localdate()
+    key = _in_force_key(language, today)
+    cached = cache.get(key)
+    if cached is None:
+        version = policy_in_force(language=language, today=today)
+        cache.set(key, version if version is not None else _NONE, IN_FORCE_CACHE_SECONDS)
+        return version
+    return None if cached == _NONE else cached
+
+
+def policy_in_force_forget() -> None:
+    """Drop the cached versions in force (after a publication)."""
+    today = timezone.localdate()
+    cache.delete_many([_in_force_key(code, today) for code, _name in settings.LANGUAGES])
 
 
 def policy_version_get(*, number: int, language: str) -> PolicyVersion | None:

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from consent.configuration import configuration_invalidate
 
 from .models import PolicyVersion
-from .selectors import policy_latest_published, policy_next_number
+from .selectors import policy_in_force_forget, policy_latest_published, policy_next_number
 
 
 def policy_body_sha256(body: str) -> str:
@@ -85,7 +85,11 @@ def policy_publish(
     version.body_sha256 = policy_body_sha256(version.body)
     version.full_clean()
     version.save()
-    # The banner asks again at once when this version requires re-consent.
+    # The banner asks again at once when this version requires re-consent; the public
+    # pages show the new version at once (now, and again once committed, so no other
+    # process can cache the old one in between).
+    policy_in_force_forget()
+    transaction.on_commit(policy_in_force_forget)
     transaction.on_commit(configuration_invalidate)
     return version
 

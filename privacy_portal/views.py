@@ -39,7 +39,7 @@ def _policy_page(request: HttpRequest, version: PolicyVersion, *, in_force: bool
 
 @require_safe
 def policy(request: HttpRequest) -> HttpResponse:
-    version = selectors.policy_in_force(language=get_language())
+    version = selectors.policy_in_force_cached(language=get_language())
     if version is None:
         raise Http404("No policy version has been published yet.")
     return _policy_page(request, version, in_force=True)
@@ -56,7 +56,7 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
 @require_safe
 def policy_history(request: HttpRequest) -> HttpResponse:
     versions = selectors.policy_history(language=get_language())
-    current = selectors.policy_in_force(language=get_language())
+    current = selectors.policy_in_force_cached(language=get_language())
     etag = page_etag("history", *(v.body_sha256 for v in versions), current and current.pk)
     return conditional_page(
         request,
