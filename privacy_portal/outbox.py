@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.tasks import default_task_backend, task
 from django.template import TemplateDoesNotExist
 from django.template.defaultfilters import linebreaks, urlize
@@ -91,8 +91,18 @@ def email_queue(
     )
     email.full_clean()
     email.save()
-    transaction.on_commit(lambda: email_deliver.enqueue(email.pk))
+    transaction.on_commit(lambda: _delivery_enqueue(email.pk))
     return email
+
+
+def _delivery_enqueue(email_id: int) -> None:
+    """Hand a committed mail to the task worker. If the task cannot be stored (the database
+    went away just after the commit), the mail is still in the outbox as due and
+    `send_queued_emails` sends it: the visitor's submission, already saved, is not failed."""
+    try:
+        email_deliver.enqueue(email_id)
+    except DatabaseError:
+        logger.warning("e-mail %s: delivery not queued; send_queued_emails will send it", email_id)
 
 
 def _send(email: OutgoingEmail) -> None:
