@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from consent.scanner import CHROMIUM_ARGS as SCANNER_CHROMIUM_ARGS
 from tests.conftest import BASE_DIR, IN_CI
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
@@ -21,14 +22,7 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Offline-safe flags verified on these machines (see ../shared/ci/NOTES.md). No DNS query
 # leaves the machine: any request to an outside host fails locally and is visible to tests.
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *SCANNER_CHROMIUM_ARGS,
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 
