@@ -19,6 +19,7 @@ from django_otp.admin import OTPAdminAuthenticationForm
 
 from consent.visitor import client_ip
 
+from .dashboard_views import dashboard_context
 from .ratelimit import rate_limit_count, rate_limit_exceeded, too_many_response
 
 logger = logging.getLogger("privacy_portal.security")
@@ -107,7 +108,5 @@ class PortalAdminSite(admin.AdminSite):
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """The admin index, with the DPO's dashboard above the list of models: each part
         only for someone allowed to read what it counts."""
-        from .dashboard_views import dashboard_context
-
         context = {**(extra_context or {}), **dashboard_context(request.user)}
         return super().index(request, context)

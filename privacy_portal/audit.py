@@ -9,6 +9,7 @@ view answered, with its status; if it cannot be written the response is withheld
 so nothing is shown to staff without a trace.
 """
 
+import getpass
 import ipaddress
 from collections.abc import Callable
 from functools import cache
@@ -94,8 +95,6 @@ def staff_action_log(request: HttpRequest, response: HttpResponse) -> StaffActio
 def command_action_log(*, command: str, model: str, method: str = "EXPORT") -> StaffAction:
     """Record a management command that reads or writes personal data in bulk (the
     suppression list, an audience). The operator is the account running the command."""
-    import getpass
-
     try:
         operator = getpass.getuser()
     except (KeyError, OSError):  # no such user in a container's passwd

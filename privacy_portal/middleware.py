@@ -27,17 +27,13 @@ from django.template import loader
 from django.utils.translation import gettext as _
 from django.views import defaults
 
+from .views import wants_json
+
 logger = logging.getLogger("privacy_portal.database")
 
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 # Long enough for a restart or a fail-over, short enough that nobody waits for nothing.
 RETRY_AFTER_SECONDS = 30
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "") or (
-        request.content_type == "application/json"
-    )
 
 
 def database_unavailable_response(request: HttpRequest, error: BaseException) -> HttpResponse:
@@ -53,7 +49,7 @@ def database_unavailable_response(request: HttpRequest, error: BaseException) ->
         "The service is briefly unavailable. What you sent may not have been saved: "
         "please try again in a few minutes."
     )
-    if _wants_json(request):
+    if wants_json(request):
         response = JsonResponse(
             {"error": message, "retryAfter": RETRY_AFTER_SECONDS},
             status=HTTPStatus.SERVICE_UNAVAILABLE,

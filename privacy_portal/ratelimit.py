@@ -23,11 +23,13 @@ from http import HTTPStatus
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from consent.visitor import client_ip
+
+from .views import wants_json
 
 logger = logging.getLogger("privacy_portal.security")
 
@@ -77,11 +79,7 @@ def too_many_response(request: HttpRequest, *, window: int = 3600) -> HttpRespon
     """The 429 page: what happened, that nothing was stored, and when to try again."""
     wait = retry_after(window)
     context = {"minutes": max(1, math.ceil(wait / 60))}
-    if "application/json" in request.headers.get("Accept", "") or (
-        request.content_type == "application/json"
-    ):
-        from django.http import JsonResponse
-
+    if wants_json(request):
         response = JsonResponse(
             {"error": _("Too many requests. Nothing was stored; please try again later.")},
             status=HTTPStatus.TOO_MANY_REQUESTS,

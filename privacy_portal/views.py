@@ -102,15 +102,20 @@ def bad_link_response(request: HttpRequest, *, expired: bool) -> HttpResponse:
     )
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """An answer for a script (the consent module, an API client) rather than a page."""
+    return "application/json" in request.headers.get("Accept", "") or (
+        request.content_type == "application/json"
+    )
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """A form was posted without a valid CSRF token (usually an expired page)."""
     message = _(
         "This page has expired or your browser blocked a cookie this site needs. "
         "Nothing was saved. Please reload the page and try again."
     )
-    if "application/json" in request.headers.get("Accept", "") or (
-        request.content_type == "application/json"
-    ):
+    if wants_json(request):
         return JsonResponse({"error": message}, status=HTTPStatus.FORBIDDEN)
     return render(request, "403.html", {"message": message}, status=HTTPStatus.FORBIDDEN)
 
