@@ -33,12 +33,18 @@ SEED_HEADINGS = [
 def _clear_cache():
     """Each test starts with empty caches (rendered policies, cookie configuration)."""
     from consent.configuration import configuration_invalidate
+    from privacy_portal.caching import shared_pages_forget
+    from privacy_portal.selectors import policy_in_force_forget
 
-    cache.clear()
-    configuration_invalidate()
+    def forget():
+        cache.clear()
+        configuration_invalidate()
+        policy_in_force_forget()
+        shared_pages_forget()
+
+    forget()
     yield
-    cache.clear()
-    configuration_invalidate()
+    forget()
 
 
 @pytest.fixture

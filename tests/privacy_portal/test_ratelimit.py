@@ -2,7 +2,6 @@
 its per-minute limit, with a clear page; the count is shared through the cache."""
 
 import os
-import socket
 import time
 import uuid
 from http import HTTPStatus
@@ -13,11 +12,10 @@ from django.test import Client
 
 from requests_app.models import ContactMessage
 from tests.conftest import IN_CI, run_manage
-from tests.helpers import public_paths
+from tests.helpers import REDIS, public_paths, redis_answers
 
 pytestmark = pytest.mark.django_db
 
-REDIS = ("127.0.0.1", 6379)
 OWN_LIMITS = {"consent:decide", "preferences:unsubscribe"}
 
 
@@ -136,15 +134,6 @@ def test_reading_public_pages_is_not_limited(low_limits, demo_policy):
 
 
 # --- Shared between processes ------------------------------------------------------------------
-def redis_answers() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=0.5) as connection:
-            connection.sendall(b"PING\r\n")
-            return connection.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 def test_the_limit_is_shared_by_two_processes_through_redis(tmp_path):
     if not redis_answers():
         if IN_CI:

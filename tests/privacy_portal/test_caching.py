@@ -1,0 +1,126 @@
+"""The policy page shared by first-time visitors: rendered once, filled per visitor, and
+kept in this process and in the shared cache (privacy_portal/caching.py)."""
+
+import datetime
+import json
+import re
+from http import HTTPStatus
+
+import pytest
+from django.test import Client
+
+from privacy_portal import caching
+from privacy_portal.services import policy_draft_create, policy_publish
+from tests.conftest import IN_CI, run_manage
+from tests.helpers import REDIS, redis_answers
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def banner_fields(html: str) -> dict[str, str]:
+    form = html.split("data-consent-form>", 1)[1].split("</form>", 1)[0]
+    return dict(HIDDEN.findall(form))
+
+
+def style_nonce(html: str) -> str:
+    return re.search(r'<style nonce="([^"]+)"', html).group(1)
+
+
+def test_each_first_visit_gets_its_own_token_nonce_and_return_address(demo_policy):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    pages = [first.get("/privacy/"), second.get("/privacy/?from=mail")]
+
+    fields = [banner_fields(page.text) for page in pages]
+    nonces = [style_nonce(page.text) for page in pages]
+    assert fields[0]["csrfmiddlewaretoken"] != fields[1]["csrfmiddlewaretoken"]
+    assert nonces[0] != nonces[1]
+    assert [f["next"] for f in fields] == ["/privacy/", "/privacy/?from=mail"]
+    for page, nonce in zip(pages, nonces, strict=True):
+        assert f"'nonce-{nonce}'" in page.headers["Content-Security-Policy"]
+    # Each token is the one its visitor's CSRF cookie accepts.
+    for client, form in zip((first, second), fields, strict=True):
+        decision = client.post("/consent/", {**form, "action": "reject_all"})
+        assert decision.status_code == HTTPStatus.SEE_OTHER
+
+
+def test_a_new_version_shows_at_once_in_the_publishing_process(client, demo_policy):
+    assert "Version 2" in client.get("/privacy/").text
+    draft = policy_draft_create(
+        language="en", body="## Personal data\n\nThird words.", effective_date=datetime.date.today()
+    )
+    policy_publish(version=draft)
+
+    page = Client().get("/privacy/").text
+
+    assert "Version 3" in page
+    assert "Third words." in page
+
+
+def test_this_process_keeps_a_bounded_number_of_shared_pages(demo_policy, monkeypatch):
+    monkeypatch.setattr(caching, "LOCAL_PAGES", 2)
+    paths = ["/privacy/", "/privacy/v/1/", "/privacy/v/2/", "/privacy/v/2/diff/"]
+    for path in paths:
+        assert Client().get(path).status_code == HTTPStatus.OK
+
+    assert len(caching._local_pages) == 2
+
+
+# --- Shared between processes ------------------------------------------------------------------
+VISIT = """
+import json, re
+from django.test import Client
+c = Client(enforce_csrf_checks=True)
+page = c.get("/privacy/")
+html = page.content.decode()
+form = html.split("data-consent-form>", 1)[1].split("</form>", 1)[0]
+fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form))
+nonce = re.search(r'<style nonce="([^"]+)"', html).group(1)
+decision = c.post("/consent/", {**fields, "action": "accept_all"})
+print(json.dumps({
+    "nonce_in_csp": f"'nonce-{nonce}'" in page.headers["Content-Security-Policy"],
+    "decision": decision.status_code,
+}))
+"""
+
+
+def test_a_page_rendered_by_one_process_serves_another_through_redis(tmp_path):
+    """Gunicorn's workers and every app server share the cache: a page one of them rendered
+    must carry the next one's own token and nonce, or its visitors' decisions are refused."""
+    if not redis_answers():
+        if IN_CI:
+            pytest.fail("CI=true: Redis on 127.0.0.1:6379 does not answer")
+        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+    import redis
+
+    store = redis.Redis(*REDIS, db=14)
+    store.flushdb()
+    env = {
+        "DJANGO_DEBUG": "true",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "CACHE_URL": "redis://127.0.0.1:6379/14",
+        "DJANGO_LOG_LEVEL": "CRITICAL",
+    }
+    assert run_manage("migrate", "-v0", env=env, timeout=120).returncode == 0
+    loaded = run_manage(
+        "shell",
+        "-c",
+        "from privacy_portal.demo import demo_policy_load; demo_policy_load(languages=['en'])",
+        env=env,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+
+    try:
+        visits = []
+        for _process in range(2):
+            result = run_manage("shell", "-v0", "-c", VISIT, env=env)
+            assert result.returncode == 0, result.stderr
+            visits.append(json.loads(result.stdout.strip().splitlines()[-1]))
+        shared = store.keys("*shared-page*")
+    finally:
+        store.flushdb()
+
+    assert visits == [{"nonce_in_csp": True, "decision": HTTPStatus.SEE_OTHER}] * 2
+    assert len(shared) == 1  # rendered by the first process only
