@@ -7,7 +7,9 @@ It creates a throw-away PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/portal_bench_load), starts the portal under gunicorn with
 production settings (debug off, database task queue, rate limits raised: every request comes
 from 127.0.0.1), and drives it from this (second) process over keep-alive connections: page
-views, new visitors' cookie decisions (plain form and the module's JSON), data-subject
+views, new visitors' cookie decisions (plain form and the module's JSON, each made on the
+banner of the first-visit policy page the visitor has just been served, with that page's
+CSRF cookie and token, so a page one worker rendered must work with another), data-subject
 requests (each from a distinct address) and confirmations of those requests through the
 link in their mail. It stops after --requests requests or --seconds, whichever comes first.
 
@@ -46,7 +48,15 @@ PAGES = ["/", "/privacy/", "/privacy/history/", "/privacy/v/2/diff/", "/cookies/
 # there, that slot is a page view).
 MIX = {"page": 50, "consent form": 14, "consent JSON": 14, "request": 13, "confirm": 9}
 EXPECTED = {"page": 200, "consent form": 303, "consent JSON": 200, "request": 303, "confirm": 303}
-REFERENCE = {"page": "bare page (reference)"}  # every other kind is a write
+# A new visitor's first page, fetched just before each decision (not part of MIX).
+FIRST_VISIT = "first visit (banner)"
+FIRST_VISIT_PAGES = ["/privacy/", "/privacy/history/", "/privacy/v/2/diff/"]
+EXPECTED[FIRST_VISIT] = 200
+REFERENCE = {"page": "bare page (reference)", FIRST_VISIT: "bare page (reference)"}
+BANNER_TOKEN = re.compile(
+    r'data-consent-form><input type="hidden" name="csrfmiddlewaretoken"'
+    r' value="([^"]+)"'
+)
 WRITE_REFERENCE = "bare insert (reference)"
 CONSENT_SALT = "consent.cookie.v1"  # consent.cookies.SALT
 VERIFY_LINK = re.compile(r"/requests/verify/([^/\s]+)/")
@@ -90,10 +100,22 @@ class Workload:
         self.results = Results()
 
     # --- one request of each kind: (method, path, body, headers) --------------------------
-    def consent(self, as_json: bool):
-        body = f"action=accept_all&scope=prompt&next=%2F&csrfmiddlewaretoken={self.token}"
-        headers = {**self.form_headers, **({"Accept": "application/json"} if as_json else {})}
+    def consent(self, as_json: bool, cookie: str, token: str):
+        """A decision on the banner of a first-visit page, with that page's cookie and token."""
+        body = f"action=accept_all&scope=prompt&next=%2F&csrfmiddlewaretoken={token}"
+        headers = {
+            "Cookie": f"csrftoken={cookie}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            **({"Accept": "application/json"} if as_json else {}),
+        }
         return "POST", "/consent/", body, headers
+
+    @staticmethod
+    def banner_pair(response: http.client.HTTPResponse, html: bytes) -> tuple[str, str]:
+        """The CSRF cookie a first-visit page set and the token in its banner's form."""
+        cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
+        token = BANNER_TOKEN.search(html.decode())
+        return (cookie.group(1) if cookie else ""), (token.group(1) if token else "")
 
     def submission(self, email: str):
         body = (
@@ -131,6 +153,7 @@ class Workload:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         db = psycopg.connect(self.database_url, autocommit=True)
         pages = itertools.cycle(PAGES)
+        first_pages = itertools.cycle(FIRST_VISIT_PAGES)
         latencies, statuses = (
             collections.defaultdict(list),
             collections.defaultdict(collections.Counter),
@@ -150,24 +173,20 @@ class Workload:
             if kind == "page":
                 request = ("GET", next(pages), None, {})
             elif kind.startswith("consent"):
-                request = self.consent(kind == "consent JSON")
+                first_visit = ("GET", next(first_pages), None, {})
+                status, response, content = self.send(conn, first_visit, latencies[FIRST_VISIT])
+                statuses[FIRST_VISIT][status] += 1
+                if status != EXPECTED[FIRST_VISIT]:
+                    conn = self.reconnect(conn, status)
+                    continue
+                request = self.consent(kind == "consent JSON", *self.banner_pair(response, content))
             elif kind == "request":
                 email = f"load-{next(self.emails):06d}@example.org"
                 request = self.submission(email)
             else:
                 request = self.confirmation(self.verify_token(db, email))
-            method, path, body, headers = request
-            started = time.perf_counter()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                response = conn.getresponse()
-                content = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                status, response, content = 0, None, b""
-            latencies[kind].append(time.perf_counter() - started)
+            status, response, content = self.send(conn, request, latencies[kind])
+            conn = self.reconnect(conn, status)
             statuses[kind][status] += 1
             if status != EXPECTED[kind]:
                 continue
@@ -188,6 +207,27 @@ class Workload:
             results.consent_ids.extend(consent_ids)
             results.submitted.extend(submitted)
             results.confirmed.extend(confirmed)
+
+    @staticmethod
+    def send(conn: http.client.HTTPConnection, request: tuple, latencies: list[float]) -> tuple:
+        """Send one request; (status, response, body), status 0 when the connection failed."""
+        method, path, body, headers = request
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            response = conn.getresponse()
+            answer = response.status, response, response.read()
+        except (OSError, http.client.HTTPException):
+            answer = 0, None, b""
+        latencies.append(time.perf_counter() - started)
+        return answer
+
+    def reconnect(self, conn: http.client.HTTPConnection, status: int):
+        """A new connection after a failed one (status 0), else the same."""
+        if status:
+            return conn
+        conn.close()
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
 
     def run(self, seconds: float) -> float:
         threads = [threading.Thread(target=self.client) for _ in range(self.concurrency)]
@@ -326,7 +366,7 @@ def main() -> int:
             f"{name:28}{result['count']:>7}{result['rps']:>8.0f}{result['p50']:>9.1f}"
             f"{result['p99']:>9.1f}{1:>11.2f}  {dict(result['statuses'])}"
         )
-    for kind in MIX:
+    for kind in [*MIX, FIRST_VISIT]:
         values = sorted(results.latencies.get(kind, []))
         if not values:
             continue
