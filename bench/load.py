@@ -9,7 +9,8 @@ production settings (debug off, database task queue, rate limits raised: every r
 from 127.0.0.1), and drives it from this (second) process over keep-alive connections: page
 views, new visitors' cookie decisions (plain form and the module's JSON, each made on the
 banner of the first-visit policy page the visitor has just been served, with that page's
-CSRF cookie and token, so a page one worker rendered must work with another), data-subject
+CSRF cookie and token: with --cache-url, a page one worker rendered must work with another;
+these first visits come on top of --requests and are counted apart), data-subject
 requests (each from a distinct address) and confirmations of those requests through the
 link in their mail. It stops after --requests requests or --seconds, whichever comes first.
 

@@ -17,6 +17,8 @@ page costs the query, a cache read and a few string replacements, not a template
 
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -64,20 +66,38 @@ def page_etag(*parts: object) -> str:
     return f'"{digest}"'
 
 
-# Shared pages this process has used, by the same key as in the cache: the key names every
-# input of the HTML, so an entry never goes stale; only the number of entries is bounded.
-# It saves the cache's round trip and unpickling 16 KB on every first visit.
-LOCAL_PAGES = 64
-_local_pages: dict[str, "SharedPage"] = {}
 # A shared page: its HTML cut at the stand-ins, text and stand-in names alternating
 # ("<p>...", "csrf_token", "...</p>"), and its content type.
 SharedPage = tuple[tuple[str, ...], str]
 HOLES = ("csrf_token", "csp_nonce", "consent_next")
 
+# Shared pages this process has used, by the same key as in the cache, for a minute: it
+# saves the cache's round trip and unpickling 16 KB on every first visit. The key names
+# every input of the HTML, so a copy cannot go stale; the minute is for an operator who
+# clears the cache to have pages rendered again. The number of copies is bounded.
+LOCAL_PAGES = 64
+LOCAL_PAGE_SECONDS = 60
+_local_pages: dict[str, tuple[float, SharedPage]] = {}
+_local_pages_lock = threading.Lock()  # threaded workers evict and insert concurrently
+
+
+def _local_page(key: str) -> SharedPage | None:
+    local = _local_pages.get(key)
+    return local[1] if local is not None and local[0] > time.monotonic() else None
+
+
+def _local_page_keep(key: str, shared: SharedPage) -> None:
+    with _local_pages_lock:
+        _local_pages.pop(key, None)
+        if len(_local_pages) >= LOCAL_PAGES:
+            del _local_pages[next(iter(_local_pages))]  # the oldest
+        _local_pages[key] = (time.monotonic() + LOCAL_PAGE_SECONDS, shared)
+
 
 def shared_pages_forget() -> None:
-    """Drop this process's copies of the shared pages (the cache's are dropped with it)."""
-    _local_pages.clear()
+    """Drop this process's copies of the shared pages (not the cache's)."""
+    with _local_pages_lock:
+        _local_pages.clear()
 
 
 @lru_cache(maxsize=4)
@@ -114,7 +134,9 @@ def _shared_page(
     # there so processes with different secret keys (a rotation) never share a rendering.
     material = "\x1f".join([etag, banner, request.path, urlconf, *stand_ins.values()])
     key = "shared-page:" + hashlib.sha256(material.encode()).hexdigest()[:32]
-    shared = _local_pages.get(key) or cache.get(key)
+    shared = local = _local_page(key)
+    if shared is None:
+        shared = cache.get(key)
     if shared is None:
         holes = {"csrf_token": stand_ins["csrf_token"], "consent_next": stand_ins["consent_next"]}
         if get_nonce(request) is not None:
@@ -129,10 +151,8 @@ def _shared_page(
         cache.set(key, shared, RENDER_CACHE_SECONDS)
     else:
         response = HttpResponse(content_type=shared[1])
-    if key not in _local_pages:
-        if len(_local_pages) >= LOCAL_PAGES:
-            del _local_pages[next(iter(_local_pages))]  # the oldest
-        _local_pages[key] = shared
+    if local is None:
+        _local_page_keep(key, shared)
     pieces = shared[0]
     used = pieces[1::2]
     # Generated only where the page uses them, as rendering would (the token sets the CSRF

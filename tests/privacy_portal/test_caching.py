@@ -1,13 +1,13 @@
 """The policy page shared by first-time visitors: rendered once, filled per visitor, and
 kept in this process and in the shared cache (privacy_portal/caching.py)."""
 
-import datetime
 import json
 import re
 from http import HTTPStatus
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from privacy_portal import caching
 from privacy_portal.services import policy_draft_create, policy_publish
@@ -48,7 +48,7 @@ def test_each_first_visit_gets_its_own_token_nonce_and_return_address(demo_polic
 def test_a_new_version_shows_at_once_in_the_publishing_process(client, demo_policy):
     assert "Version 2" in client.get("/privacy/").text
     draft = policy_draft_create(
-        language="en", body="## Personal data\n\nThird words.", effective_date=datetime.date.today()
+        language="en", body="## Personal data\n\nThird words.", effective_date=timezone.localdate()
     )
     policy_publish(version=draft)
 
@@ -112,15 +112,31 @@ def test_a_page_rendered_by_one_process_serves_another_through_redis(tmp_path):
     )
     assert loaded.returncode == 0, loaded.stderr
 
+    def visit(**extra: str) -> dict:
+        result = run_manage("shell", "-v0", "-c", VISIT, env={**env, **extra})
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    def shared_pages() -> dict[bytes, int]:
+        """Each shared page in Redis and the milliseconds it has left."""
+        return {key: store.pttl(key) for key in store.keys("*shared-page*")}
+
     try:
-        visits = []
-        for _process in range(2):
-            result = run_manage("shell", "-v0", "-c", VISIT, env=env)
-            assert result.returncode == 0, result.stderr
-            visits.append(json.loads(result.stdout.strip().splitlines()[-1]))
-        shared = store.keys("*shared-page*")
+        first = visit()
+        rendered = shared_pages()
+        second = visit()
+        reused = shared_pages()
+        # A process with another secret key (during a rotation) renders its own.
+        rotated = visit(DJANGO_SECRET_KEY="another-secret-key-" + "x" * 40)
+        after_rotation = shared_pages()
     finally:
         store.flushdb()
 
-    assert visits == [{"nonce_in_csp": True, "decision": HTTPStatus.SEE_OTHER}] * 2
-    assert len(shared) == 1  # rendered by the first process only
+    worked = {"nonce_in_csp": True, "decision": HTTPStatus.SEE_OTHER}
+    assert [first, second, rotated] == [worked] * 3
+    assert len(rendered) == 1
+    # The second process used the first one's rendering: had it rendered the page again,
+    # storing it would have set its expiry anew.
+    assert reused.keys() == rendered.keys()
+    assert all(reused[key] < rendered[key] for key in rendered)
+    assert len(after_rotation) == 2
