@@ -12,6 +12,7 @@ the ratio, and checks the database: one log row per accepted decision, nothing l
 
 import argparse
 import os
+import statistics
 import sys
 
 import psycopg
@@ -94,6 +95,14 @@ def main() -> int:
             f"{name:34}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
             f"{result['rps'] / reference:>8.2f}  {result['statuses']}"
         )
+    ratios = [
+        target["rps"] / ref["rps"] for target, ref in zip(runs[FORM], runs[REFERENCE], strict=True)
+    ]
+    print(
+        "form / bare insert per round: "
+        + " ".join(f"{r:.2f}" for r in ratios)
+        + f" (median {statistics.median(ratios):.2f})"
+    )
     ratio = best[FORM]["rps"] / reference
     verdict = "met" if ratio >= TARGET else "MISSED"
     print(f"consent POST / bare insert: {ratio:.2f} (target: at least {TARGET}) -> {verdict}")

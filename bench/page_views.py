@@ -15,6 +15,7 @@ import argparse
 import http.client
 import os
 import re
+import statistics
 import sys
 
 from harness import Server, drive, recreate_database
@@ -94,7 +95,11 @@ def main() -> int:
         target["rps"] / ref["rps"]
         for target, ref in zip(runs[TARGET_CASE], runs[REFERENCE], strict=True)
     ]
-    print("ratio per round: " + " ".join(f"{ratio:.2f}" for ratio in ratios))
+    print(
+        "ratio per round: "
+        + " ".join(f"{ratio:.2f}" for ratio in ratios)
+        + f" (median {statistics.median(ratios):.2f})"
+    )
     ratio = best[TARGET_CASE]["rps"] / reference
     verdict = "met" if ratio >= TARGET else "MISSED"
     print(f"first visit / bare page: {ratio:.2f} (target: at least {TARGET}) -> {verdict}")
