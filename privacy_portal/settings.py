@@ -15,6 +15,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from consent.csp import csp_with_google_analytics
+from privacy_portal.release import code_fingerprint
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -149,8 +150,9 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Changes with every deployment (set it to the release's commit); it is part of the
-# validators of cached pages, so a new release never answers 304 with an old layout.
-PORTAL_RELEASE = env.str("PORTAL_RELEASE", default="dev" if DEBUG else "1")
+# validators and cache keys of cached pages, so a new release never answers 304 with an old
+# layout nor serves an old rendering. Unset, it is a fingerprint of the code itself.
+PORTAL_RELEASE = env.str("PORTAL_RELEASE", default="") or code_fingerprint(BASE_DIR)
 
 # --- Security -------------------------------------------------------------------------------
 # With debug off these default to the secure choice; each can be turned off explicitly

@@ -140,3 +140,16 @@ def test_a_page_rendered_by_one_process_serves_another_through_redis(tmp_path):
     assert reused.keys() == rendered.keys()
     assert all(reused[key] < rendered[key] for key in rendered)
     assert len(after_rotation) == 2
+
+
+def test_a_new_release_neither_answers_304_nor_serves_the_old_rendering(demo_policy, settings):
+    settings.PORTAL_RELEASE = "release-1"
+    old = Client().get("/privacy/")
+    settings.PORTAL_RELEASE = "release-2"
+    cached_pages = len(caching._local_pages)
+
+    new = Client().get("/privacy/", headers={"If-None-Match": old.headers["ETag"]})
+
+    assert new.status_code == HTTPStatus.OK
+    assert new.headers["ETag"] != old.headers["ETag"]
+    assert len(caching._local_pages) == cached_pages + 1  # rendered anew, not reused

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_manage
+from privacy_portal.release import code_fingerprint
+from tests.conftest import BASE_DIR, run_manage
 
 PRODUCTION_ENV = {
     "DJANGO_DEBUG": "false",
@@ -120,3 +121,16 @@ def test_export_root_from_the_environment_is_a_usable_path(tmp_path: Path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == str(tmp_path / "exports")
+
+
+def test_the_release_is_the_code_fingerprint_unless_set():
+    script = "from django.conf import settings; print(settings.PORTAL_RELEASE)"
+
+    unset = run_manage("shell", "-v0", "-c", script, env=PRODUCTION_ENV)
+    given = run_manage(
+        "shell", "-v0", "-c", script, env={**PRODUCTION_ENV, "PORTAL_RELEASE": "a1b2c3"}
+    )
+
+    assert unset.returncode == 0, unset.stderr
+    assert unset.stdout.strip() == code_fingerprint(BASE_DIR)
+    assert given.stdout.strip() == "a1b2c3"
