@@ -7,7 +7,7 @@ like Django's own security checks, and say nothing while DEBUG is on.
 import re
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 from . import conf
 
@@ -72,5 +72,25 @@ def check_ga_measurement_id(app_configs, **kwargs) -> list[Error]:
             f"GA_MEASUREMENT_ID {ga_id!r} is not a Google Analytics 4 measurement id.",
             hint="It looks like G-XXXXXXXXXX; leave it empty to run without analytics.",
             id="consent.E004",
+        )
+    ]
+
+
+CSP_MIDDLEWARE = "consent.csp.AnalyticsCspMiddleware"
+
+
+@register(Tags.security)
+def check_analytics_csp_middleware(app_configs, **kwargs) -> list[Warning]:
+    """With analytics configured, the page's CSP must let consented visitors' browsers reach
+    Google; without the middleware the policy refuses it for everyone and the tag never
+    runs (safe, but not what the site owner asked for)."""
+    if not conf.ga_measurement_id() or CSP_MIDDLEWARE in settings.MIDDLEWARE:
+        return []
+    return [
+        Warning(
+            "GA_MEASUREMENT_ID is set but the CSP allows Google's hosts to nobody.",
+            hint=f"Add {CSP_MIDDLEWARE!r} to MIDDLEWARE, right after Django's "
+            "ContentSecurityPolicyMiddleware.",
+            id="consent.W001",
         )
     ]

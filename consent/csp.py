@@ -1,8 +1,16 @@
-"""Content Security Policy sources Google Analytics needs (GA4 through gtag.js).
+"""Content Security Policy sources Google Analytics needs (GA4 through gtag.js), and which
+visitors' pages may contact them.
 
-Added to the project's SECURE_CSP only when GA_MEASUREMENT_ID is configured; the page
-still makes no request to these hosts until the visitor consents to analytics.
+The project's SECURE_CSP never lists Google; AnalyticsCspMiddleware adds these sources to a
+response's policy when google_allowed() says so for the visitor. Even where they are
+allowed, the page makes no request to these hosts until the visitor consents to analytics.
 """
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from . import conf
+from .cookies import ConsentState, consent_cookie_read
 
 GOOGLE_ANALYTICS_SOURCES = {
     "script-src": ["https://www.googletagmanager.com"],
@@ -22,3 +30,34 @@ def csp_with_google_analytics(policy: dict) -> dict:
         extended.setdefault(directive, [])
         extended[directive] += [s for s in sources if s not in extended[directive]]
     return extended
+
+
+def google_allowed(state: ConsentState | None) -> bool:
+    """Whether a page for this visitor may contact Google's analytics hosts: analytics is
+    configured and the visitor has not refused it.
+
+    Consented visitors need them for the tag. An undecided visitor's page allows them too,
+    so that accepting loads the tag at once, without a reload; the page still carries no
+    tag and contacts nothing until then. For a visitor who refused or withdrew analytics,
+    the browser itself refuses every Google host, whatever script the page may hold; were
+    they to accept again, the tag starts on their next page.
+    """
+    if not conf.ga_measurement_id():
+        return False
+    return state is None or state.states.get("analytics", True)
+
+
+class AnalyticsCspMiddleware:
+    """Adds Google's analytics hosts to the CSP of a response for a visitor for whom
+    google_allowed(). Place it right after Django's ContentSecurityPolicyMiddleware, so its
+    answer is seen first; a response that chose its own policy (csp_override, or a 304 that
+    must keep the one the browser holds) is left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not hasattr(response, "_csp_config") and google_allowed(consent_cookie_read(request)):
+            response._csp_config = csp_with_google_analytics(settings.SECURE_CSP)
+        return response

@@ -19,6 +19,7 @@ from . import conf
 from .banner import SCOPE_ALL, banner_build, banner_for, ga_config
 from .configuration import configuration_current
 from .cookies import consent_cookie_read, consent_cookie_set, ga_cookies_delete, http_date_at
+from .csp import google_allowed
 from .forms import ConsentChoiceInvalid, consent_choice_clean
 from .receipts import consent_receipt
 from .selectors import consent_latest_record
@@ -143,7 +144,9 @@ def decide(request: HttpRequest) -> HttpResponse:
                 "recorded": decision.created,
                 "gpc": state.gpc,
                 "receipt": _receipt_url(get_urlconf(), get_script_prefix()),
-                "ga": ga_config(state),
+                # The page the module runs in allowed Google's hosts in its CSP only if
+                # this visitor had not refused analytics before: else from the next page.
+                "ga": ga_config(state) if google_allowed(banner.state) else None,
                 "prompt": after.prompt.needed,
                 "message": _("Your choices have been saved."),
                 "banner": after.html(request, next_url=target),

@@ -14,7 +14,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from consent.csp import csp_with_google_analytics
 from privacy_portal.release import code_fingerprint
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Google's analytics hosts, for visitors who have not refused analytics (consent/csp.py).
+    "consent.csp.AnalyticsCspMiddleware",
     "privacy_portal.security.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -211,7 +212,8 @@ RATE_LIMIT_CONSENT_PER_MINUTE = env.int("RATE_LIMIT_CONSENT_PER_MINUTE", default
 RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE = env.int("RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE", default=600)
 
 # Django's own CSP with a per-request nonce; nothing inline is allowed. Google's analytics
-# hosts are added only when GA_MEASUREMENT_ID is configured (see below).
+# hosts are added per response, only when GA_MEASUREMENT_ID is configured and the visitor
+# has not refused analytics (consent.csp.AnalyticsCspMiddleware).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -224,9 +226,6 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-if GA_MEASUREMENT_ID:
-    # Only with analytics configured; the consent module loads the tag only after consent.
-    SECURE_CSP = csp_with_google_analytics(SECURE_CSP)
 CSRF_FAILURE_VIEW = "privacy_portal.views.csrf_failure"
 
 # --- Background tasks (django.tasks) ---------------------------------------------------------
