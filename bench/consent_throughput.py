@@ -12,11 +12,10 @@ the ratio, and checks the database: one log row per accepted decision, nothing l
 
 import argparse
 import os
-import statistics
 import sys
 
 import psycopg
-from harness import Server, csrf_pair, drive, recreate_database
+from harness import Server, csrf_pair, drive, recreate_database, verdict_print
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench"
 TARGET = 0.9
@@ -95,21 +94,14 @@ def main() -> int:
             f"{name:34}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
             f"{result['rps'] / reference:>8.2f}  {result['statuses']}"
         )
-    ratios = [
-        target["rps"] / ref["rps"] for target, ref in zip(runs[FORM], runs[REFERENCE], strict=True)
-    ]
-    print(
-        "form / bare insert per round: "
-        + " ".join(f"{r:.2f}" for r in ratios)
-        + f" (median {statistics.median(ratios):.2f})"
-    )
-    ratio = best[FORM]["rps"] / reference
-    verdict = "met" if ratio >= TARGET else "MISSED"
-    print(f"consent POST / bare insert: {ratio:.2f} (target: at least {TARGET}) -> {verdict}")
-    floor = best[FLOOR]["rps"] / reference
-    print(
-        f"the floor for any Django view recording a decision: {floor:.2f}; "
-        f"the consent POST reaches {ratio / floor:.2f} of it"
+    verdict_print(
+        runs,
+        target_case=FORM,
+        reference=REFERENCE,
+        floor=FLOOR,
+        target=TARGET,
+        what="consent POST / bare insert",
+        floor_what="any Django view recording a decision",
     )
     lost = accepted - (after - before)
     print(f"decisions accepted: {accepted}, log rows written: {after - before}, lost: {lost}")

@@ -15,10 +15,9 @@ import argparse
 import http.client
 import os
 import re
-import statistics
 import sys
 
-from harness import Server, drive, recreate_database
+from harness import Server, drive, recreate_database, verdict_print
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_pages"
 TARGET = 0.85
@@ -91,22 +90,14 @@ def main() -> int:
             f"{name:40}{result['rps']:>9.0f}{result['p50']:>9.1f}{result['p99']:>9.1f}"
             f"{result['rps'] / reference:>8.2f}  {result['statuses']}"
         )
-    ratios = [
-        target["rps"] / ref["rps"]
-        for target, ref in zip(runs[TARGET_CASE], runs[REFERENCE], strict=True)
-    ]
-    print(
-        "ratio per round: "
-        + " ".join(f"{ratio:.2f}" for ratio in ratios)
-        + f" (median {statistics.median(ratios):.2f})"
-    )
-    ratio = best[TARGET_CASE]["rps"] / reference
-    verdict = "met" if ratio >= TARGET else "MISSED"
-    print(f"first visit / bare page: {ratio:.2f} (target: at least {TARGET}) -> {verdict}")
-    floor = best[FLOOR]["rps"] / reference
-    print(
-        f"the floor for any Django page with a form (a CSRF token): {floor:.2f}; "
-        f"/privacy/ reaches {ratio / floor:.2f} of it"
+    verdict_print(
+        runs,
+        target_case=TARGET_CASE,
+        reference=REFERENCE,
+        floor=FLOOR,
+        target=TARGET,
+        what="first visit / bare page",
+        floor_what="any Django page with a form (a CSRF token)",
     )
     print(f"first-visit page check: {check}")
     errors = sum(
