@@ -5,14 +5,15 @@ changes. So a page's ETag is derived from what it shows (the versions' fingerpri
 everything else that could change its HTML (release, settings, language, and the visitor's
 own cookie decision, CSRF cookie and Global Privacy Control signal, which shape the banner);
 a repeated request with that ETag is answered 304, and the rendered policy HTML is kept in
-the cache under the same fingerprint, so a warm request costs the one query that finds the
-version.
+the cache under the same fingerprint.
 
 Most requests come from visitors who have not decided about cookies yet, and for all of them
 a page is the same HTML but for three things: their CSRF token, the CSP nonce and the
 return address in the banner's form. Such a page is rendered once with stand-ins for those
-three and kept in the cache, and each request fills them in: the first visit to a policy
-page costs the query, a cache read and a few string replacements, not a template rendering.
+three, kept in the shared cache for every process (the stand-ins come from the secret key,
+so any process can fill another's rendering) and in this process for a minute, and each
+request fills them in: a first visit to a policy page costs a look-up and one pass over the
+page, no query and no template rendering.
 """
 
 import hashlib
