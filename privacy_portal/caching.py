@@ -139,9 +139,9 @@ def _shared_page(
     if shared is None:
         shared = cache.get(key)
     if shared is None:
-        holes = {"csrf_token": stand_ins["csrf_token"], "consent_next": stand_ins["consent_next"]}
-        if get_nonce(request) is not None:
-            holes["csp_nonce"] = stand_ins["csp_nonce"]
+        holes = dict(stand_ins)
+        if get_nonce(request) is None:  # no CSP middleware: the page has no nonce to fill
+            del holes["csp_nonce"]
         response = render(holes)
         if response.status_code != 200 or response.streaming:
             return render({})
