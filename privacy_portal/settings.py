@@ -120,6 +120,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Per-process memory by default; set CACHE_URL=redis://... to share the cache (and the rate
 # limits built on it) between processes and servers.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://privacy-portal")}
+# django-environ lower-cases the URL's options for Django's Redis backend, base options
+# included, which Django then ignores: `redis://...?key_prefix=portal2` (two portals on one
+# Redis) must reach the cache as KEY_PREFIX.
+for _option in ("key_prefix", "timeout", "version"):
+    if _option in CACHES["default"]:
+        CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
 
 # --- E-mail (Django 6.1 mailers) --------------------------------------------------------------
 _email_url = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")

@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,46 @@ def demo_policy(db):
     from privacy_portal.demo import demo_policy_load
 
     return demo_policy_load(languages=["en"])
+
+
+@pytest.fixture
+def redis_cache():
+    """A Redis cache of this test's own: a key prefix no other test or suite uses, so two
+    suites sharing one Redis never see (or delete) each other's keys. Yields the CACHE_URL
+    for a child process and a client; the prefix's keys are deleted afterwards."""
+    from tests.helpers import REDIS, redis_answers
+
+    if not redis_answers():
+        if IN_CI:
+            pytest.fail("CI=true: Redis on 127.0.0.1:6379 does not answer")
+        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
+    import redis
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    store = redis.Redis(*REDIS, db=14)
+
+    def forget() -> None:
+        keys = list(store.scan_iter(f"{prefix}:*"))
+        if keys:
+            store.delete(*keys)
+
+    try:
+        url = f"redis://{REDIS[0]}:{REDIS[1]}/14?key_prefix={prefix}"
+        yield RedisCache(url, prefix, store, forget)
+    finally:
+        forget()
+
+
+@dataclass(frozen=True)
+class RedisCache:
+    url: str
+    prefix: str
+    store: object
+    forget: object
+
+    def keys(self, pattern: str = "*") -> list[bytes]:
+        """This test's keys matching `pattern` (without the prefix)."""
+        return list(self.store.scan_iter(f"{self.prefix}:{pattern}"))
 
 
 def run_manage(*args: str, env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess:

@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from privacy_portal import caching
 from privacy_portal.services import policy_draft_create, policy_publish
-from tests.conftest import IN_CI, run_manage
-from tests.helpers import REDIS, redis_answers
+from tests.conftest import run_manage
 
 pytestmark = pytest.mark.django_db
 
@@ -85,22 +84,14 @@ print(json.dumps({
 """
 
 
-def test_a_page_rendered_by_one_process_serves_another_through_redis(tmp_path):
+def test_a_page_rendered_by_one_process_serves_another_through_redis(tmp_path, redis_cache):
     """Gunicorn's workers and every app server share the cache: a page one of them rendered
     must carry the next one's own token and nonce, or its visitors' decisions are refused."""
-    if not redis_answers():
-        if IN_CI:
-            pytest.fail("CI=true: Redis on 127.0.0.1:6379 does not answer")
-        pytest.skip("Redis on 127.0.0.1:6379 does not answer")
-    import redis
-
-    store = redis.Redis(*REDIS, db=14)
-    store.flushdb()
     env = {
         "DJANGO_DEBUG": "true",
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
-        "CACHE_URL": "redis://127.0.0.1:6379/14",
+        "CACHE_URL": redis_cache.url,
         "DJANGO_LOG_LEVEL": "CRITICAL",
     }
     assert run_manage("migrate", "-v0", env=env, timeout=120).returncode == 0
@@ -119,18 +110,15 @@ def test_a_page_rendered_by_one_process_serves_another_through_redis(tmp_path):
 
     def shared_pages() -> dict[bytes, int]:
         """Each shared page in Redis and the milliseconds it has left."""
-        return {key: store.pttl(key) for key in store.keys("*shared-page*")}
+        return {key: redis_cache.store.pttl(key) for key in redis_cache.keys("*shared-page*")}
 
-    try:
-        first = visit()
-        rendered = shared_pages()
-        second = visit()
-        reused = shared_pages()
-        # A process with another secret key (during a rotation) renders its own.
-        rotated = visit(DJANGO_SECRET_KEY="another-secret-key-" + "x" * 40)
-        after_rotation = shared_pages()
-    finally:
-        store.flushdb()
+    first = visit()
+    rendered = shared_pages()
+    second = visit()
+    reused = shared_pages()
+    # A process with another secret key (during a rotation) renders its own.
+    rotated = visit(DJANGO_SECRET_KEY="another-secret-key-" + "x" * 40)
+    after_rotation = shared_pages()
 
     worked = {"nonce_in_csp": True, "decision": HTTPStatus.SEE_OTHER}
     assert [first, second, rotated] == [worked] * 3
