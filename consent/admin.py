@@ -12,7 +12,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from privacy_portal.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
+from privacy_portal.admin_mixins import PersonalDataLogMixin, ReadOnlyAdmin, ReadOnlyInline
 
 from .configuration import configuration_invalidate
 from .marketing import MarketingPurpose
@@ -333,7 +333,7 @@ def _audience_action(purpose):
 
 
 @admin.register(MarketingPreference)
-class MarketingPreferenceAdmin(admin.ModelAdmin):
+class MarketingPreferenceAdmin(PersonalDataLogMixin, admin.ModelAdmin):
     """Marketing staff see and toggle choices (with a reason) and export the lists. The
     actions export whole lists: select any row (or all) to run them."""
 

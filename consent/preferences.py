@@ -134,6 +134,24 @@ def preference_ensure(*, email: str, name: str = "", language: str = "") -> Mark
     return preference
 
 
+def preference_discard_unconfirmed(*, email: str) -> bool:
+    """A sign-up that was never confirmed leaves no marketing record behind: the address's
+    row goes if nothing was ever decided on it (no history), it was not erased, and no
+    registration of that address remains. Returns whether a row was deleted."""
+    from privacy_portal.outbox import emails_forget
+
+    preference = (
+        MarketingPreference.objects.filter(email_hash=email_hash(email), erased_at=None)
+        .exclude(Exists(PreferenceChange.objects.filter(preference=OuterRef("pk"))))
+        .first()
+    )
+    if preference is None or Registration.objects.filter(email__iexact=email).exists():
+        return False
+    emails_forget(related=f"consent.marketingpreference:{preference.pk}")
+    preference.delete()
+    return True
+
+
 @transaction.atomic
 def marketing_preferences_set(
     *,

@@ -24,12 +24,16 @@ from django.utils.translation import gettext as _
 
 from privacy_portal.hashing import email_hash, email_normalise
 from privacy_portal.links import LinkError, link_payload, link_token
-from privacy_portal.outbox import email_queue
+from privacy_portal.outbox import email_queue, emails_forget
 
 from .ages import coming_of_age_date, consent_age, needs_parental_consent
 from .models import ParentalConsent, ParentalConsentEvent, Registration
 from .policy import policy_info
-from .preferences import marketing_registration_apply, preference_ensure
+from .preferences import (
+    marketing_registration_apply,
+    preference_discard_unconfirmed,
+    preference_ensure,
+)
 from .services import consent_subject_link
 
 State = ParentalConsentEvent.State
@@ -100,6 +104,10 @@ def _event(consent: ParentalConsent, state: str, at: datetime.datetime | None = 
     ParentalConsentEvent.objects.create(consent=consent, state=state, at=at or timezone.now())
 
 
+def _related(registration: Registration) -> str:
+    return f"consent.registration:{registration.pk}"
+
+
 def _mail(
     registration: Registration,
     template: str,
@@ -114,7 +122,7 @@ def _mail(
         kind=f"registration_{template}",
         purpose=PARENTAL_PURPOSE if registration.is_child else REGISTRATION_PURPOSE,
         language=registration.language,
-        related=f"consent.registration:{registration.pk}",
+        related=_related(registration),
     )
 
 
@@ -138,20 +146,18 @@ def age_screen(
     today = today or timezone.localdate()
     remembered = session.get(SCREEN_KEY)
     if remembered:
-        return Screen(
+        screen = Screen(
             child=True,
-            first_name=name.split()[0] if name.split() else remembered["first_name"],
+            first_name=name.split()[0],
             country=remembered["country"],
             birth_year=remembered["birth_year"],
         )
-    if not needs_parental_consent(birth_date, country, today):
+    elif not needs_parental_consent(birth_date, country, today):
         return Screen(child=False)
-    screen = Screen(
-        child=True,
-        first_name=name.split()[0],
-        country=country,
-        birth_year=birth_date.year,
-    )
+    else:
+        screen = Screen(
+            child=True, first_name=name.split()[0], country=country, birth_year=birth_date.year
+        )
     # Only what the parental flow needs; the rest the child typed is not kept anywhere.
     session[SCREEN_KEY] = {
         "first_name": screen.first_name,
@@ -159,6 +165,18 @@ def age_screen(
         "birth_year": screen.birth_year,
     }
     return screen
+
+
+def age_screen_done(*, session: SessionBase) -> None:
+    """Once the parent has been asked, the browser session keeps only that it belongs to a
+    child (the country and birth year keep it on the parental path); the first name is in
+    the pending registration, which every ending deletes, and must not outlive it here."""
+    remembered = session.get(SCREEN_KEY)
+    if remembered:
+        session[SCREEN_KEY] = {
+            "country": remembered["country"],
+            "birth_year": remembered["birth_year"],
+        }
 
 
 # --- Adults --------------------------------------------------------------------------------
@@ -273,8 +291,17 @@ def parental_consent_request(*, screen: Screen, parent_email: str, language: str
 
 def _delete_child(registration: Registration, state: str, at=None) -> None:
     consent = registration.parental_consent
-    registration.delete()
+    _delete(registration)
     _event(consent, state, at)
+
+
+def _delete(registration: Registration) -> None:
+    """A registration's ending: it goes with its mails, and with the marketing record an
+    unconfirmed address of its own made (a young person's, a sign-up's)."""
+    emails_forget(related=_related(registration))
+    registration.delete()
+    if registration.email and registration.confirmed_at is None:
+        preference_discard_unconfirmed(email=registration.email)
 
 
 @transaction.atomic
@@ -365,7 +392,7 @@ def registrations_purge(
             if registration.parental_consent_id:  # a young person who never confirmed
                 _delete_child(registration, State.OWN_CONSENT_MISSING, now)
             else:
-                registration.delete()
+                _delete(registration)
     return result
 
 
@@ -411,6 +438,8 @@ def registration_own_consent(*, registration: Registration, email: str) -> Regis
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
     if registration.status != Status.AWAITING_OWN_CONSENT:
         raise ValidationError(_("This registration is not waiting for your consent."))
+    # The parent's part has ended: nothing of theirs stays readable, mails included.
+    emails_forget(related=_related(registration), to=registration.parent_email)
     registration.status = Status.AWAITING_EMAIL
     registration.awaiting_since = timezone.now()
     registration.is_child = False

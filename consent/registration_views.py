@@ -85,7 +85,7 @@ def register_sent(request: HttpRequest) -> HttpResponse:
 def register_parent(request: HttpRequest) -> HttpResponse:
     """The step a child is sent to: the address of a parent to ask."""
     remembered = request.session.get(flow.SCREEN_KEY)
-    if not remembered:
+    if not remembered or "first_name" not in remembered:  # not screened, or parent asked
         return _redirect("register")
     form = ParentEmailForm(posted(request))
     if request.method == "POST" and form.is_valid():
@@ -103,6 +103,7 @@ def register_parent(request: HttpRequest) -> HttpResponse:
                 parent_email=form.cleaned_data["parent_email"],
                 language=get_language(),
             )
+        flow.age_screen_done(session=request.session)
         return _redirect("parent-sent")
     context = {"form": form, "first_name": remembered["first_name"]}
     status = HTTPStatus.BAD_REQUEST if form.is_bound else HTTPStatus.OK

@@ -2,6 +2,8 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,7 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .admin_mixins import ReadOnlyAdmin
+from .admin_mixins import PersonalDataLogMixin, ReadOnlyAdmin
 from .hashing import email_hash
 from .models import OutgoingEmail, PolicyVersion, StaffAction
 from .outbox import email_attempt
@@ -227,3 +229,13 @@ class StaffActionAdmin(ReadOnlyAdmin):
         if search_term.strip():
             results |= queryset.filter(search_hash=email_hash(search_term))
         return results, duplicates
+
+
+# Django's own user admin, with an admin log that keeps no staff member's name or address
+# (an erased staff account would otherwise stay named in it).
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(PersonalDataLogMixin, UserAdmin):
+    pass

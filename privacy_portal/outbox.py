@@ -147,7 +147,7 @@ def email_attempt(email_id: int) -> OutgoingEmail.Status | None:
             email.last_error = ""
             if email.scrub_after_send:
                 email.to, email.subject, email.text, email.html = "", "", "", ""
-                email.headers = {}
+                email.headers, email.last_error = {}, ""
         email.save()
     if email.status == OutgoingEmail.Status.PENDING and default_task_backend.supports_defer:
         email_deliver.using(run_after=email.next_attempt_at).enqueue(email.pk)
@@ -169,3 +169,14 @@ def emails_send_due(*, now: datetime.datetime | None = None) -> dict[str, int]:
         if status:
             counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def emails_forget(*, related: str, to: str = "") -> int:
+    """Delete the mails about a record whose life has ended (a child's registration declined,
+    expired or revoked, a sign-up never confirmed), or only those sent to `to` (a parent
+    whose role ended): what they say, a name and an address, must not outlive the record.
+    Mails still waiting go too; they would report on something that no longer exists."""
+    mails = OutgoingEmail.objects.filter(related=related)
+    if to:
+        mails = mails.filter(to__iexact=to)
+    return mails.delete()[0]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from privacy_portal.admin_mixins import ReadOnlyInline
+from privacy_portal.admin_mixins import PersonalDataLogMixin, ReadOnlyInline
 from privacy_portal.forms import posted
 
 from .dates import MAX_EXTENSION_MONTHS
@@ -138,7 +138,7 @@ class RequestAdminForm(forms.ModelForm):
 
 
 @admin.register(DataSubjectRequest)
-class DataSubjectRequestAdmin(admin.ModelAdmin):
+class DataSubjectRequestAdmin(PersonalDataLogMixin, admin.ModelAdmin):
     form = RequestAdminForm
     view_on_site = False
     list_display = [
@@ -562,7 +562,7 @@ class RejectForm(forms.Form):
 
 
 @admin.register(ContactMessage)
-class ContactMessageAdmin(admin.ModelAdmin):
+class ContactMessageAdmin(PersonalDataLogMixin, admin.ModelAdmin):
     list_display = ["received_at", "name", "email", "answered"]
     list_filter = ["answered", "language"]
     list_editable = ["answered"]
@@ -606,7 +606,7 @@ class RecipientAdmin(admin.ModelAdmin):
 
 
 @admin.register(LegalHold)
-class LegalHoldAdmin(admin.ModelAdmin):
+class LegalHoldAdmin(PersonalDataLogMixin, admin.ModelAdmin):
     list_display = ["email", "created_at", "created_by", "released_at"]
     list_filter = [("released_at", admin.EmptyFieldListFilter)]
     search_fields = ["email"]
