@@ -1,6 +1,5 @@
 """Cookie declarations (edited by the DPO) and the consent log (read-only evidence)."""
 
-import csv
 import uuid
 
 from django import forms
@@ -13,6 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from privacy_portal.admin_mixins import PersonalDataLogMixin, ReadOnlyAdmin, ReadOnlyInline
+from privacy_portal.spreadsheets import csv_writer
 
 from .configuration import configuration_invalidate
 from .marketing import MarketingPurpose
@@ -110,12 +110,6 @@ class SealedFilter(admin.SimpleListFilter):
         return queryset
 
 
-def _csv_cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A user agent is visitor-controlled: never let a spreadsheet read it as a formula.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @admin.register(ConsentRecord)
 class ConsentRecordAdmin(ReadOnlyAdmin):
     list_display = [
@@ -162,7 +156,7 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
         stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response.headers["Content-Disposition"] = f'attachment; filename="consent-log-{stamp}.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)  # the user agent is the visitor's text
         writer.writerow(RECORD_FIELDS)
         for record in queryset.order_by("created_at", "id").iterator(chunk_size=2000):
             row = []
@@ -172,7 +166,7 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
                     value = ";".join(
                         f"{k}={'on' if v else 'off'}" for k, v in sorted(value.items())
                     )
-                row.append(_csv_cell(value))
+                row.append(value)
             writer.writerow(row)
         return response
 
@@ -307,10 +301,9 @@ def _csv_response(name: str, header: list[str], rows) -> HttpResponse:
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-    writer = csv.writer(response)
+    writer = csv_writer(response)  # names and addresses are what registrants typed
     writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_cell(value) for value in row])
+    writer.writerows(rows)
     return response
 
 

@@ -2,7 +2,6 @@
 legal basis, recipients, retention and source, as JSON, CSV per record type and a readable
 HTML summary, in one zip."""
 
-import csv
 import datetime
 import io
 import json
@@ -13,6 +12,8 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.text import slugify
 
+from privacy_portal.spreadsheets import csv_writer
+
 from .registry import Item
 from .selectors import purposes_by_slug, subject_items
 
@@ -22,7 +23,8 @@ PURPOSE_COLUMNS = ["purpose", "legal_basis", "recipients", "retention", "source"
 def _csv(items: list[Item], purposes) -> str:
     columns = list(dict.fromkeys(label for item in items for label in item.data))
     out = io.StringIO()
-    writer = csv.writer(out)
+    # Third parties write some of it (a contact message can name anyone's address).
+    writer = csv_writer(out)
     writer.writerow(["record", *columns, *PURPOSE_COLUMNS])
     for item in items:
         purpose = purposes.get(item.purpose)

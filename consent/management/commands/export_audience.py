@@ -1,11 +1,11 @@
 import argparse
-import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
 from consent.marketing import MarketingPurpose
 from consent.marketing_exports import AUDIENCE_HEADER, audience_rows
 from privacy_portal.audit import command_action_log
+from privacy_portal.spreadsheets import csv_writer
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         if purpose not in MarketingPurpose.values:
             choices = ", ".join(MarketingPurpose.values)
             raise CommandError(f"Unknown purpose {purpose!r}; use one of: {choices}.")
-        writer = csv.writer(output or self.stdout)
+        writer = csv_writer(output or self.stdout)
         writer.writerow(AUDIENCE_HEADER)
         writer.writerows(audience_rows(purpose))
         command_action_log(

@@ -1,10 +1,10 @@
 import argparse
-import csv
 
 from django.core.management.base import BaseCommand
 
 from consent.marketing_exports import SUPPRESSION_HEADER, suppression_rows
 from privacy_portal.audit import command_action_log
+from privacy_portal.spreadsheets import csv_writer
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, output, **options):
-        writer = csv.writer(output or self.stdout)
+        writer = csv_writer(output or self.stdout)
         writer.writerow(SUPPRESSION_HEADER)
         writer.writerows(suppression_rows())
         command_action_log(command="export_suppression_list", model="consent.marketingpreference")
