@@ -173,7 +173,7 @@ class ConsentRecordAdmin(ReadOnlyAdmin):
 
 @admin.register(ConsentSeal)
 class ConsentSealAdmin(ReadOnlyAdmin):
-    list_display = ["sequence", "created_at", "cutoff", "record_count", "chain_sha256"]
+    list_display = ["sequence", "created_at", "cutoff", "record_count", "chain_sha256", "purged_at"]
     date_hierarchy = "created_at"
 
 

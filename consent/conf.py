@@ -27,6 +27,9 @@ class _Defaults:
     # A callable `(language) -> consent.policy.PolicyInfo | None` giving the privacy policy
     # in force; None when the project has no versioned policy.
     CONSENT_POLICY_PROVIDER: str | None = None
+    # A decision's record is kept while the decision can apply (CONSENT_MAX_AGE_DAYS) and
+    # this many years longer as proof; then its sealed batch is purged (purge_expired).
+    CONSENT_PROOF_YEARS: int = 3
     # Number of reverse proxies in front of the app that append to X-Forwarded-For.
     CONSENT_TRUSTED_PROXIES: int = 0
 

@@ -214,6 +214,15 @@ class ConsentSeal(models.Model):
         unique=True,
         help_text=_("SHA-256 of the previous seal's chain hash and this seal's entries."),
     )
+    purged_at = models.DateTimeField(
+        _("purged at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When its records were deleted, past retention; the seal keeps its hashes, so the "
+            "chain still verifies."
+        ),
+    )
 
     class Meta:
         verbose_name = _("consent log seal")

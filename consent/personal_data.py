@@ -5,19 +5,29 @@ person is the link between their browser's consent id and their e-mail address; 
 deletes that link, after which the records identify nobody.
 """
 
-from django.db.models import Q
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from privacy_portal.hashing import email_hash
-from requests_app.registry import DataSource, Erased, ErasureContext
+from requests_app.registry import DataSource, Erased, ErasureContext, Period, RetentionRule
 
+from . import conf
 from .models import (
     ConsentRecord,
     ConsentSubject,
     ParentalConsent,
     ParentalConsentEvent,
+    PreferenceChange,
     Registration,
 )
+from .registration import (
+    parental_consents_purge,
+    registrations_expire_own_consent_missing,
+    registrations_expire_unanswered,
+    registrations_expire_unconfirmed,
+)
+from .sealing import consent_log_expired, consent_log_purge
 
 
 def _consent_ids(email: str) -> list:
@@ -220,4 +230,158 @@ SOURCES = [
     RegistrationSource(),
     ParentalConsentSource(),
     MarketingPreferenceSource(),
+]
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+
+class ConsentLogRetention(RetentionRule):
+    """The consent log is evidence, sealed in batches: a batch goes only as a whole, once
+    its newest record is past retention (consent.sealing.consent_log_purge)."""
+
+    key = "consent-log"
+    name = "Cookie consent records"
+    purposes = ("cookie-consent",)
+    sentence = _(
+        "Your cookie choices: each is kept while it can apply (%(applies)s) and %(proof)s "
+        "longer as proof, then deleted."
+    )
+
+    def period(self):
+        return Period(
+            months=12 * conf.get("CONSENT_PROOF_YEARS"), days=conf.get("CONSENT_MAX_AGE_DAYS")
+        )
+
+    def text(self):
+        return str(self.sentence) % {
+            "applies": Period(days=conf.get("CONSENT_MAX_AGE_DAYS")),
+            "proof": Period(months=12 * conf.get("CONSENT_PROOF_YEARS")),
+        }
+
+    def due(self, now):
+        return sum(consent_log_expired(now=now).values_list("record_count", flat=True))
+
+    def expire(self, now):
+        return consent_log_purge(now=now)
+
+
+class RegistrationRetention(RetentionRule):
+    key = "registrations"
+    name = "Registrations"
+    purposes = ("registration",)
+    sentence = _("Your registration: kept until you ask us to delete it.")
+
+
+class UnconfirmedSignUpRetention(RetentionRule):
+    key = "unconfirmed-sign-ups"
+    name = "Sign-ups never confirmed"
+    purposes = ("registration",)
+    sentence = _(
+        "Sign-ups whose address was never confirmed: deleted %(period)s after they were made."
+    )
+
+    def period(self):
+        return Period(days=settings.REGISTRATION_CONFIRM_DAYS)
+
+    def due(self, now):
+        return registrations_expire_unconfirmed(now=now, dry_run=True)
+
+    def expire(self, now):
+        return registrations_expire_unconfirmed(now=now)
+
+
+class PreferenceHistoryRetention(RetentionRule):
+    """Each change of a marketing choice is proof of who changed what; the change in force
+    for each purpose is kept as long as the choice, older ones for the period."""
+
+    key = "preference-history"
+    name = "Marketing-choice history"
+    purposes = ("registration",)
+    default = Period(months=36)
+    sentence = _(
+        "Each change of your marketing choices: deleted %(period)s after it was made, except "
+        "the latest for each purpose, which is the proof of the choice in force."
+    )
+
+    def _expired(self, now):
+        later = PreferenceChange.objects.filter(
+            preference=OuterRef("preference"),
+            purpose=OuterRef("purpose"),
+            at__gt=OuterRef("at"),
+        )
+        return PreferenceChange.objects.filter(at__lt=self.cutoff(now)).filter(Exists(later))
+
+    def due(self, now):
+        return self._expired(now).count()
+
+    def expire(self, now):
+        return PreferenceChange.objects.filter(
+            pk__in=list(self._expired(now).values_list("pk", flat=True))
+        ).delete()[0]
+
+
+class UnansweredParentRetention(RetentionRule):
+    key = "unanswered-parental-requests"
+    name = "Children's data without a parent's answer"
+    purposes = ("parental-consent",)
+    sentence = _(
+        "A child's data while we wait for a parent: deleted %(period)s after the parent was "
+        "asked, unless they consent."
+    )
+
+    def period(self):
+        return Period(days=settings.PARENTAL_CONSENT_DAYS)
+
+    def due(self, now):
+        return registrations_expire_unanswered(now=now, dry_run=True)
+
+    def expire(self, now):
+        return registrations_expire_unanswered(now=now)
+
+
+class OwnConsentRetention(RetentionRule):
+    key = "own-consent-missing"
+    name = "Registrations of young people who came of age"
+    purposes = ("parental-consent",)
+    sentence = _(
+        "When a child comes of age, the parent's consent ends: the registration is deleted "
+        "%(period)s later unless the young person confirms it."
+    )
+
+    def period(self):
+        return Period(days=settings.OWN_CONSENT_DAYS)
+
+    def due(self, now):
+        return registrations_expire_own_consent_missing(now=now, dry_run=True)
+
+    def expire(self, now):
+        return registrations_expire_own_consent_missing(now=now)
+
+
+class ParentalConsentRetention(RetentionRule):
+    key = "parental-consent-records"
+    name = "Records of parents' answers"
+    purposes = ("parental-consent",)
+    default = Period(months=36)
+    sentence = _(
+        "The record of a parent's answer (without the child's data): deleted %(period)s "
+        "after the child's data was deleted."
+    )
+
+    def due(self, now):
+        return parental_consents_purge(before=self.cutoff(now), dry_run=True)
+
+    def expire(self, now):
+        return parental_consents_purge(before=self.cutoff(now))
+
+
+RETENTION = [
+    ConsentLogRetention(),
+    RegistrationRetention(),
+    UnconfirmedSignUpRetention(),
+    PreferenceHistoryRetention(),
+    UnansweredParentRetention(),
+    OwnConsentRetention(),
+    ParentalConsentRetention(),
 ]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.tasks import default_task_backend, task
 from django.urls import reverse
@@ -355,50 +355,75 @@ def registration_expire(registration_id: int) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class PurgeResult:
-    children_expired: int
-    unconfirmed_deleted: int
-    own_consent_missing: int
+def _waited(status: str, days_setting: str, now: datetime.datetime):
+    return Registration.objects.filter(
+        status=status, awaiting_since__lte=now - _days(days_setting)
+    ).select_related("parental_consent")
 
 
-def registrations_purge(
-    *, now: datetime.datetime | None = None, dry_run: bool = False
-) -> PurgeResult:
-    """Delete what waited too long: a child's data with no parental answer (recorded as
-    expired, without the data), unconfirmed adult sign-ups, and young people who never
-    confirmed their own consent."""
-    now = now or timezone.now()
-    expired = Registration.objects.filter(
-        status=Status.AWAITING_PARENT, awaiting_since__lte=now - _days("PARENTAL_CONSENT_DAYS")
-    )
-    unconfirmed = Registration.objects.filter(
-        status=Status.AWAITING_EMAIL,
-        awaiting_since__lte=now - _days("REGISTRATION_CONFIRM_DAYS"),
-    )
-    no_own_consent = Registration.objects.filter(
-        status=Status.AWAITING_OWN_CONSENT,
-        awaiting_since__lte=now - _days("OWN_CONSENT_DAYS"),
-    )
-    result = PurgeResult(expired.count(), unconfirmed.count(), no_own_consent.count())
+def registrations_expire_unanswered(*, now: datetime.datetime, dry_run: bool = False) -> int:
+    """A child's data whose parent did not answer within PARENTAL_CONSENT_DAYS: deleted,
+    and recorded as expired (without the data)."""
+    expired = _waited(Status.AWAITING_PARENT, "PARENTAL_CONSENT_DAYS", now)
     if dry_run:
-        return result
+        return expired.count()
+    count = 0
     with transaction.atomic():
-        for registration in expired.select_related("parental_consent"):
+        for registration in expired:
             _delete_child(registration, State.EXPIRED, now)
-        for registration in no_own_consent.select_related("parental_consent"):
-            _delete_child(registration, State.OWN_CONSENT_MISSING, now)
-        for registration in unconfirmed.select_related("parental_consent"):
+            count += 1
+    return count
+
+
+def registrations_expire_unconfirmed(*, now: datetime.datetime, dry_run: bool = False) -> int:
+    """Sign-ups whose address was not confirmed within REGISTRATION_CONFIRM_DAYS (a young
+    person's own address included): deleted with their mails and marketing record."""
+    unconfirmed = _waited(Status.AWAITING_EMAIL, "REGISTRATION_CONFIRM_DAYS", now)
+    if dry_run:
+        return unconfirmed.count()
+    count = 0
+    with transaction.atomic():
+        for registration in unconfirmed:
             if registration.parental_consent_id:  # a young person who never confirmed
                 _delete_child(registration, State.OWN_CONSENT_MISSING, now)
             else:
                 _delete(registration)
-    return result
+            count += 1
+    return count
 
 
-@task
-def registrations_purge_task() -> dict:
-    return registrations_purge().__dict__
+def registrations_expire_own_consent_missing(
+    *, now: datetime.datetime, dry_run: bool = False
+) -> int:
+    """Young people who came of age and did not give their own consent within
+    OWN_CONSENT_DAYS: their registration is deleted."""
+    waiting = _waited(Status.AWAITING_OWN_CONSENT, "OWN_CONSENT_DAYS", now)
+    if dry_run:
+        return waiting.count()
+    count = 0
+    with transaction.atomic():
+        for registration in waiting:
+            _delete_child(registration, State.OWN_CONSENT_MISSING, now)
+            count += 1
+    return count
+
+
+def parental_consents_purge(*, before: datetime.datetime, dry_run: bool = False) -> int:
+    """The records of parents' answers whose child's data is gone (declined, expired,
+    revoked, erased) and whose last event is older than `before`: deleted with their
+    events. A record whose registration still exists is kept, whatever its age."""
+    ended = (
+        ParentalConsent.objects.filter(registration__isnull=True)
+        .annotate(last=models.Max("events__at"))
+        .filter(last__lt=before)
+    )
+    ids = list(ended.values_list("pk", flat=True))
+    if dry_run or not ids:
+        return len(ids)
+    with transaction.atomic():
+        ParentalConsentEvent.objects.filter(consent_id__in=ids).delete()
+        ParentalConsent.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 @transaction.atomic

@@ -7,6 +7,12 @@ and names each record changed, removed or inserted since sealing.
 
 Sealing never updates a consent record, so it takes no lock that ordinary consent writes
 would wait for; only two sealers wait for each other (they lock the latest seal).
+
+Past retention (a decision's record is kept while it can apply and CONSENT_PROOF_YEARS
+longer), whole sealed batches are purged, oldest first: their records and entries are
+deleted, the seal itself stays with its hashes and the time of the purge. The chain still
+verifies from the first seal to the last, and verification reports a purged batch as a
+purge, or as a problem when it was purged before its retention ended.
 """
 
 import datetime
@@ -15,11 +21,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from . import conf
-from .models import ConsentRecord, ConsentSeal, ConsentSealEntry
+from .models import ConsentRecord, ConsentSeal, ConsentSealEntry, ConsentSubject
 
 GENESIS = "0" * 64
 CHUNK = 2000
@@ -129,6 +136,7 @@ class Verification:
     seals: int = 0
     records: int = 0
     problems: list[Problem] = field(default_factory=list)
+    purged: list[ConsentSeal] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -166,6 +174,13 @@ def _entry_problem(entry, record, seal, previous) -> Problem | None:
     return None
 
 
+def _chain_problems(seal: ConsentSeal, previous: ConsentSeal | None) -> list[Problem]:
+    previous_chain = previous.chain_sha256 if previous else GENESIS
+    if _chain(previous_chain, seal.entries_sha256) != seal.chain_sha256:
+        return [Problem("seal", f"seal {seal.sequence}: the hash chain is broken")]
+    return []
+
+
 def consent_log_verify() -> Verification:
     """Recompute every seal and sealed record; report every difference."""
     result = Verification()
@@ -177,6 +192,20 @@ def consent_log_verify() -> Verification:
             result.problems.append(
                 Problem("seal", f"seal {expected_sequence} is missing before seal {seal.sequence}")
             )
+        if seal.purged_at is not None:
+            # Its records and entries are gone by design; its hashes still chain.
+            result.purged.append(seal)
+            if seal.cutoff >= consent_log_retention_start(seal.purged_at):
+                result.problems.append(
+                    Problem(
+                        "seal",
+                        f"seal {seal.sequence} was purged on {seal.purged_at.isoformat()}, "
+                        "before its records' retention ended",
+                    )
+                )
+            result.problems.extend(_chain_problems(seal, previous))
+            previous = seal
+            continue
         digest = hashlib.sha256()
         count = 0
         for entries in _chunks(seal.entries.order_by("record_id")):
@@ -192,11 +221,7 @@ def consent_log_verify() -> Verification:
             result.problems.append(
                 Problem("seal", f"seal {seal.sequence}: its sealed entries were altered")
             )
-        previous_chain = previous.chain_sha256 if previous else GENESIS
-        if _chain(previous_chain, seal.entries_sha256) != seal.chain_sha256:
-            result.problems.append(
-                Problem("seal", f"seal {seal.sequence}: the hash chain is broken")
-            )
+        result.problems.extend(_chain_problems(seal, previous))
         previous = seal
     if previous is not None:
         inserted = ConsentRecord.objects.unsealed().filter(created_at__lte=previous.cutoff)
@@ -210,3 +235,57 @@ def consent_log_verify() -> Verification:
                 )
             )
     return result
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+
+def _years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February, in a year without one
+        return moment.replace(year=moment.year - years, day=28)
+
+
+def consent_log_retention_start(now: datetime.datetime) -> datetime.datetime:
+    """Records made before this moment are past retention at `now`: they could apply for
+    CONSENT_MAX_AGE_DAYS, and have been kept CONSENT_PROOF_YEARS longer as proof."""
+    applies = datetime.timedelta(days=conf.get("CONSENT_MAX_AGE_DAYS"))
+    return _years_before(now, conf.get("CONSENT_PROOF_YEARS")) - applies
+
+
+def consent_log_expired(*, now: datetime.datetime) -> models.QuerySet[ConsentSeal]:
+    """The sealed batches whose every record is past retention, oldest first."""
+    return ConsentSeal.objects.filter(
+        purged_at=None, cutoff__lt=consent_log_retention_start(now)
+    ).order_by("sequence")
+
+
+def consent_log_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete the records of every sealed batch past retention, a whole batch at a time, and
+    the links to addresses of consent ids with no record left. Returns the records deleted.
+
+    The seal stays, with its entries' digest and chain hash, marked purged: verification
+    still proves every later batch, and names this one as purged rather than tampered with.
+    Records not sealed yet are never purged (seal first).
+    """
+    now = now or timezone.now()
+    deleted = 0
+    for seal_id in consent_log_expired(now=now).values_list("pk", flat=True):
+        with transaction.atomic():
+            seal = ConsentSeal.objects.select_for_update().get(pk=seal_id)
+            if seal.purged_at is not None:  # another purge got there first
+                continue
+            record_ids = list(seal.entries.values_list("record_id", flat=True))
+            consent_ids = set()
+            for start in range(0, len(record_ids), CHUNK):
+                batch = ConsentRecord.objects.filter(pk__in=record_ids[start : start + CHUNK])
+                consent_ids.update(batch.values_list("consent_id", flat=True))
+                # The log's one way out: QuerySet.delete itself, past the append-only guard.
+                deleted += models.QuerySet.delete(batch)[0]
+            seal.entries.all().delete()
+            ConsentSeal.objects.filter(pk=seal.pk).update(purged_at=now)
+            ConsentSubject.objects.filter(consent_id__in=consent_ids).exclude(
+                Exists(ConsentRecord.objects.filter(consent_id=OuterRef("consent_id")))
+            ).delete()
+    return deleted

@@ -1,11 +1,20 @@
-"""Personal data held by the portal itself: staff accounts and the e-mail outbox."""
+"""Personal data held by the portal itself: staff accounts, the e-mail outbox, the staff
+audit log and sessions, and how long each is kept."""
 
+import math
+from importlib import import_module
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.registry import DataSource, Erased, ErasureContext
+from requests_app.registry import DataSource, Erased, ErasureContext, Period, RetentionRule
 
-from .models import OutgoingEmail
+from .models import OutgoingEmail, StaffAction
 
 
 class StaffAccountSource(DataSource):
@@ -92,3 +101,121 @@ class OutgoingEmailSource(DataSource):
 
 
 SOURCES = [StaffAccountSource(), OutgoingEmailSource()]
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+
+class StaffAccountRetention(RetentionRule):
+    key = "staff-accounts"
+    name = "Staff accounts"
+    purposes = ("staff-accounts",)
+    sentence = _(
+        "Staff accounts: kept while they are in use; an erased account keeps no name or address."
+    )
+
+
+class StaffAuditRetention(RetentionRule):
+    """The portal's audit log of staff reads and writes, and Django's admin history."""
+
+    key = "staff-audit-log"
+    name = "Staff audit log and admin history"
+    purposes = ("staff-accounts",)
+    default = Period(months=36)
+    sentence = _("The record of what staff read and changed: deleted %(period)s after each action.")
+
+    def due(self, now):
+        cutoff = self.cutoff(now)
+        return (
+            StaffAction.objects.filter(created_at__lt=cutoff).count()
+            + LogEntry.objects.filter(action_time__lt=cutoff).count()
+        )
+
+    def expire(self, now):
+        cutoff = self.cutoff(now)
+        return (
+            StaffAction.objects.filter(created_at__lt=cutoff).delete()[0]
+            + LogEntry.objects.filter(action_time__lt=cutoff).delete()[0]
+        )
+
+
+class OutboxRetention(RetentionRule):
+    """A mail's copy is kept a while after it left, to answer "did you write to me?"; one
+    still waiting to be delivered is never deleted by age."""
+
+    key = "outbox"
+    name = "E-mails sent"
+    purposes = ("data-subject-requests", "registration", "parental-consent")
+    default = Period(months=3)
+    sentence = _("E-mails we sent you: deleted %(period)s after they were sent (or given up).")
+
+    def _expired(self, now):
+        cutoff = self.cutoff(now)
+        return OutgoingEmail.objects.filter(
+            Q(status=OutgoingEmail.Status.SENT, sent_at__lt=cutoff)
+            | Q(status=OutgoingEmail.Status.FAILED, created_at__lt=cutoff)
+        )
+
+    def due(self, now):
+        return self._expired(now).count()
+
+    def expire(self, now):
+        return self._expired(now).delete()[0]
+
+
+class SessionRetention(RetentionRule):
+    """Expired sessions (Django's clearsessions): a staff sign-in, or the steps of a
+    child's registration, whose session the browser will never send again."""
+
+    key = "sessions"
+    name = "Expired sessions"
+    purposes = ("staff-accounts", "parental-consent")
+    sentence = _("Sessions: deleted once they expire, %(period)s after the last change at most.")
+
+    def period(self):
+        return Period(days=math.ceil(settings.SESSION_COOKIE_AGE / 86400))
+
+    def due(self, now):
+        if not settings.SESSION_ENGINE.endswith(".db"):
+            return 0
+        return Session.objects.filter(expire_date__lt=now).count()
+
+    def expire(self, now):
+        if settings.SESSION_ENGINE.endswith(".db"):
+            return Session.objects.filter(expire_date__lt=now).delete()[0]
+        # Another engine: it knows its own expired sessions (the file backend, say).
+        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+        return 0
+
+
+class TaskResultRetention(RetentionRule):
+    """Finished background tasks (django-tasks-db): their arguments are ids, not data, but
+    nothing needs them once a week has passed."""
+
+    key = "task-results"
+    name = "Finished background tasks"
+    default = Period(days=7)
+
+    def _expired(self, now):
+        if not apps.is_installed("django_tasks_db"):
+            return None
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.filter(finished_at__lt=self.cutoff(now))
+
+    def due(self, now):
+        expired = self._expired(now)
+        return 0 if expired is None else expired.count()
+
+    def expire(self, now):
+        expired = self._expired(now)
+        return 0 if expired is None else expired.delete()[0]
+
+
+RETENTION = [
+    StaffAccountRetention(),
+    StaffAuditRetention(),
+    OutboxRetention(),
+    SessionRetention(),
+    TaskResultRetention(),
+]

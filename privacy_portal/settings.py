@@ -275,6 +275,13 @@ EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(BASE_DIR / "var" / "export
 # readable) use this secret; it must stay the same for the life of the data.
 PERSONAL_DATA_HASH_KEY = env.str("PERSONAL_DATA_HASH_KEY", default=SECRET_KEY)
 
+# Retention periods in months, by rule (see each app's personal_data.RETENTION), e.g.
+# RETENTION_MONTHS=contact-messages=12,closed-requests=60. The register of processing shows
+# people the periods in force; purge_expired enforces them.
+RETENTION_MONTHS = {
+    rule: int(months) for rule, months in env.dict("RETENTION_MONTHS", default={}).items()
+}
+
 # --- Registration, children and marketing ----------------------------------------------------
 # "opt_in" (the EU-safe default: every marketing choice starts unticked) or "opt_out".
 MARKETING_DEFAULT = env.str("MARKETING_DEFAULT", default="opt_in")
@@ -298,6 +305,8 @@ CONSENT_MAX_AGE_DAYS = env.int("CONSENT_MAX_AGE_DAYS", default=365)
 CONSENT_REFUSAL_REASK_DAYS = env.int("CONSENT_REFUSAL_REASK_DAYS", default=180)
 CONSENT_POLICY_PROVIDER = "privacy_portal.selectors.policy_info_for_consent"
 CONSENT_JURISDICTION = env.str("CONSENT_JURISDICTION", default="EU")
+# A decision's record is kept while it can apply and this many years longer as proof.
+CONSENT_PROOF_YEARS = env.int("CONSENT_PROOF_YEARS", default=3)
 # Proxies in front of the app that append the client address to X-Forwarded-For.
 CONSENT_TRUSTED_PROXIES = env.int(
     "DJANGO_TRUSTED_PROXIES", default=1 if "SECURE_PROXY_SSL_HEADER" in globals() else 0

@@ -31,7 +31,7 @@ from .models import (
     Recipient,
     RequestEvent,
 )
-from .registry import data_source
+from .registry import data_source, retention_text
 from .selectors import subject_items
 from .services import (
     request_assign,
@@ -585,14 +585,24 @@ class ContactMessageAdmin(PersonalDataLogMixin, admin.ModelAdmin):
 
 @admin.register(ProcessingPurpose)
 class ProcessingPurposeAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "legal_basis", "retention"]
+    list_display = ["name", "slug", "legal_basis", "retention_in_force"]
     list_filter = ["legal_basis"]
     search_fields = ["name", "slug", "description"]
     filter_horizontal = ["recipients"]
 
     def get_readonly_fields(self, request, obj=None):
-        # The apps refer to purposes by identifier: it cannot change once made.
-        return ["slug"] if obj else []
+        # The apps refer to purposes by identifier: it cannot change once made. Where the
+        # code enforces retention periods, the register shows them, not an editable text.
+        return ["slug", "retention_in_force"] if obj else ["retention_in_force"]
+
+    def get_exclude(self, request, obj=None):
+        if obj is not None and retention_text(obj.slug):
+            return ["retention", "retention_de"]
+        return super().get_exclude(request, obj)
+
+    @admin.display(description=_("retention (shown to people)"))
+    def retention_in_force(self, obj: ProcessingPurpose) -> str:
+        return retention_text(obj.slug) or obj.retention
 
     def has_delete_permission(self, request, obj=None):
         return False

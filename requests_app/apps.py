@@ -7,3 +7,6 @@ class RequestsAppConfig(AppConfig):
 
     name = "requests_app"
     verbose_name = _("Data-subject requests")
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

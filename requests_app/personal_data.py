@@ -1,9 +1,17 @@
-"""Personal data held by the request queue: requests, contact messages, legal holds."""
+"""Personal data held by the request queue: requests, contact messages, legal holds, and
+how long each is kept."""
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import ContactMessage, DataSubjectRequest, LegalHold
-from .registry import DataSource, Erased, ErasureContext
+from .registry import DataSource, Erased, ErasureContext, Period, RetentionRule
+from .services import (
+    contact_messages_purge,
+    exports_purge_expired,
+    requests_purge_closed,
+    requests_purge_unverified,
+)
 
 
 class RequestSource(DataSource):
@@ -124,3 +132,88 @@ class LegalHoldSource(DataSource):
 
 
 SOURCES = [RequestSource(), ContactMessageSource(), LegalHoldSource()]
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+
+class UnverifiedRequestRetention(RetentionRule):
+    key = "unverified-requests"
+    name = "Requests never confirmed"
+    purposes = ("data-subject-requests",)
+    sentence = _("Requests never confirmed: deleted %(period)s after they were made.")
+
+    def period(self):
+        return Period(days=settings.REQUEST_VERIFY_DAYS)
+
+    def due(self, now):
+        return requests_purge_unverified(now=now, dry_run=True)
+
+    def expire(self, now):
+        return requests_purge_unverified(now=now)
+
+
+class ClosedRequestRetention(RetentionRule):
+    key = "closed-requests"
+    name = "Closed requests"
+    purposes = ("data-subject-requests",)
+    default = Period(months=36)
+    sentence = _(
+        "Requests, with our answers: deleted %(period)s after they were closed; after an "
+        "erasure they are kept without your name and address until then. A legal hold keeps "
+        "what it covers longer."
+    )
+
+    def due(self, now):
+        return requests_purge_closed(before=self.cutoff(now), dry_run=True)
+
+    def expire(self, now):
+        return requests_purge_closed(before=self.cutoff(now))
+
+
+class AccessExportRetention(RetentionRule):
+    key = "access-exports"
+    name = "Access exports"
+    purposes = ("data-subject-requests",)
+    sentence = _("The copy of your data we prepare for you: deleted %(period)s after it is made.")
+
+    def period(self):
+        return Period(days=settings.EXPORT_LINK_DAYS)
+
+    def due(self, now):
+        return exports_purge_expired(now=now, dry_run=True)
+
+    def expire(self, now):
+        return exports_purge_expired(now=now)
+
+
+class LegalHoldRetention(RetentionRule):
+    key = "legal-holds"
+    name = "Legal holds"
+    purposes = ("data-subject-requests",)
+    sentence = _("Legal holds: kept while the claim they protect lasts.")
+
+
+class ContactMessageRetention(RetentionRule):
+    key = "contact-messages"
+    name = "Contact messages"
+    purposes = ("enquiries",)
+    default = Period(months=24)
+    sentence = _(
+        "Your messages: deleted %(period)s after we received them, unless a legal hold covers them."
+    )
+
+    def due(self, now):
+        return contact_messages_purge(before=self.cutoff(now), dry_run=True)
+
+    def expire(self, now):
+        return contact_messages_purge(before=self.cutoff(now))
+
+
+RETENTION = [
+    UnverifiedRequestRetention(),
+    ClosedRequestRetention(),
+    AccessExportRetention(),
+    LegalHoldRetention(),
+    ContactMessageRetention(),
+]

@@ -5,6 +5,11 @@ Each installed app may have a `personal_data` module (found like `admin.py`) wit
 address, export them with their purpose, correct them, and erase or anonymise them. Nothing
 registers itself on import: the registry reads the modules when first asked, and a project
 can add sources from elsewhere with the PERSONAL_DATA_SOURCES setting (dotted paths).
+
+Beside `SOURCES`, the same module declares in `RETENTION` how long each kind of record is
+kept and what happens after (RetentionRule): `manage.py purge_expired` enforces them, and the
+register of processing shows people each rule's own sentence, so the period they read is
+the period enforced.
 """
 
 import datetime
@@ -19,6 +24,9 @@ from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.module_loading import import_string, module_has_submodule
+from django.utils.translation import gettext, ngettext
+
+from .dates import add_months
 
 Outcome = str  # "deleted" | "anonymised" | "retained" (ErasureItem.Outcome values)
 
@@ -147,3 +155,115 @@ def data_sources() -> list[DataSource]:
 
 def data_source(name: str) -> DataSource | None:
     return next((source for source in data_sources() if source.name == name), None)
+
+
+# --- Retention ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """A retention period in calendar months and days ("3 years" is 36 months: the same
+    date three years on, whatever the leap years)."""
+
+    months: int = 0
+    days: int = 0
+
+    def before(self, moment: datetime.datetime) -> datetime.datetime:
+        """The moment `self` before `moment`: what is older than it is past retention."""
+        return add_months(moment, -self.months) - datetime.timedelta(days=self.days)
+
+    def __str__(self) -> str:
+        parts = []
+        years, months = divmod(self.months, 12)
+        if years:
+            parts.append(ngettext("%(count)d year", "%(count)d years", years) % {"count": years})
+        if months:
+            parts.append(
+                ngettext("%(count)d month", "%(count)d months", months) % {"count": months}
+            )
+        if self.days or not parts:
+            parts.append(
+                ngettext("%(count)d day", "%(count)d days", self.days) % {"count": self.days}
+            )
+        return gettext(" and ").join(parts)
+
+
+class RetentionRule:
+    """How long one kind of record is kept, and what happens to it after.
+
+    A rule lives in its app's personal_data module, next to the source whose records it
+    governs. `period()` is the figure (a setting where operators choose it), `sentence`
+    says it to people in the register of processing, for each purpose in `purposes`, and
+    `expire(now)` deletes or anonymises what is past it, in one transaction, returning how
+    many records it touched; `due(now)` counts them without touching anything.
+    """
+
+    key: str = ""  # e.g. "contact-messages": its entry in RETENTION_MONTHS
+    name: str = ""  # shown in the command's output, e.g. "Contact messages"
+    purposes: tuple[str, ...] = ()  # slugs in the register of processing
+    outcome: Outcome = "deleted"
+    default: Period | None = None  # None: kept while needed, nothing expires by date
+    sentence: str = ""  # gettext_lazy, with %(period)s when there is a period
+
+    def period(self) -> Period | None:
+        months = getattr(settings, "RETENTION_MONTHS", {}).get(self.key)
+        return self.default if months is None else Period(months=int(months))
+
+    def text(self) -> str:
+        period = self.period()
+        return str(self.sentence) if period is None else str(self.sentence) % {"period": period}
+
+    def cutoff(self, now: datetime.datetime) -> datetime.datetime:
+        return self.period().before(now)
+
+    def due(self, now: datetime.datetime) -> int:
+        """How many records are past retention at `now` (nothing is changed)."""
+        return 0
+
+    def expire(self, now: datetime.datetime) -> int:
+        """Delete or anonymise what is past retention at `now`; how many records."""
+        return 0
+
+
+@cache
+def _app_rules() -> tuple[RetentionRule, ...]:
+    found: list[RetentionRule] = []
+    for app_config in apps.get_app_configs():
+        if module_has_submodule(app_config.module, "personal_data"):
+            module = import_module(f"{app_config.name}.personal_data")
+            found.extend(getattr(module, "RETENTION", []))
+    return tuple(found)
+
+
+def retention_rules() -> list[RetentionRule]:
+    """Every declared retention rule: the apps' personal_data modules, then
+    PERSONAL_DATA_RETENTION (dotted paths)."""
+    extra = [import_string(path)() for path in getattr(settings, "PERSONAL_DATA_RETENTION", [])]
+    return [*_app_rules(), *extra]
+
+
+def retention_text(purpose: str) -> str:
+    """What the register of processing says about how long a purpose's data is kept: the
+    sentence of every rule serving it, or "" when no rule does (the register's own text
+    applies then)."""
+    rules = [rule for rule in retention_rules() if purpose in rule.purposes]
+    # The purpose's own records first, then what several purposes share (mails, sessions).
+    rules.sort(key=lambda rule: len(rule.purposes) > 1)
+    return " ".join(rule.text() for rule in rules)
+
+
+def retention_enforce(
+    *, now: datetime.datetime, dry_run: bool = False
+) -> list[tuple[RetentionRule, int | Exception]]:
+    """Run every rule with a period: each deletes or anonymises what is past it (or, with
+    `dry_run`, counts it). A rule that fails does not stop the others: its error is
+    returned in place of its count."""
+    results: list[tuple[RetentionRule, int | Exception]] = []
+    for rule in retention_rules():
+        if rule.period() is None:
+            continue
+        try:
+            results.append((rule, rule.due(now) if dry_run else rule.expire(now)))
+        except Exception as error:  # reported by the caller; the other rules still run
+            results.append((rule, error))
+    return results

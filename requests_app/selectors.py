@@ -11,7 +11,7 @@ from consent.translated import translated
 
 from . import tokens
 from .models import DataSubjectRequest, ProcessingPurpose, Recipient, RequestEvent
-from .registry import DataSource, Item, data_sources
+from .registry import DataSource, Item, data_sources, retention_text
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,17 @@ def purposes_by_slug(*, language: str | None = None) -> dict[str, PurposeInfo]:
             data_categories=text(p, "data_categories"),
             recipients=", ".join([r.name for r in p.recipients.all()] + ([note] if note else []))
             or "—",
-            retention=text(p, "retention"),
+            # The periods the code enforces, where rules declare them (RETENTION in each
+            # app's personal_data): never a text that could say otherwise.
+            retention=_retention(p.slug, language) or text(p, "retention"),
             source=text(p, "source"),
         )
     return infos
+
+
+def _retention(slug: str, language: str) -> str:
+    with override(language):
+        return retention_text(slug)
 
 
 def subject_items(email: str) -> list[tuple[DataSource, list[Item]]]:

@@ -558,8 +558,52 @@ def requests_purge_unverified(
     return len(ids)
 
 
+def _not_held(queryset, record_type: str, *, hashed: bool = False):
+    """Leave out what an active legal hold covers: by address, and for anonymised requests
+    (`hashed`) by the keyed hash of the address."""
+    for hold in LegalHold.objects.filter(released_at=None):
+        if hold.covers(record_type):
+            held = Q(email__iexact=hold.email)
+            if hashed:
+                held |= Q(email_hash=email_hash(hold.email))
+            queryset = queryset.exclude(held)
+    return queryset
+
+
+def requests_purge_closed(*, before: datetime.datetime, dry_run: bool = False) -> int:
+    """Delete requests closed before `before`, with their audit trail, erasure report,
+    notification checklist, mails and access export: their time as proof is over. Requests
+    an active legal hold covers are kept."""
+    closed = DataSubjectRequest.objects.exclude(status__in=DataSubjectRequest.OPEN_STATUSES)
+    closed = _not_held(closed.filter(closed_at__lt=before), "Data-subject request", hashed=True)
+    found = list(closed.values_list("pk", "export_file"))
+    if dry_run or not found:
+        return len(found)
+    ids = [pk for pk, _file in found]
+    with transaction.atomic():
+        OutgoingEmail.objects.filter(
+            related__in=[f"requests_app.datasubjectrequest:{pk}" for pk in ids]
+        ).delete()
+        for model in (RequestEvent, ErasureItem, ErasureNotice):
+            model.objects.filter(request_id__in=ids).delete()
+        DataSubjectRequest.objects.filter(pk__in=ids).delete()
+        for export in (file for _pk, file in found if file):
+            transaction.on_commit(functools.partial(_export_path(export).unlink, missing_ok=True))
+    return len(ids)
+
+
+def contact_messages_purge(*, before: datetime.datetime, dry_run: bool = False) -> int:
+    """Delete contact messages received before `before`, except what a legal hold covers."""
+    old = _not_held(ContactMessage.objects.filter(received_at__lt=before), "Contact message")
+    if dry_run:
+        return old.count()
+    return old.delete()[0]
+
+
 def exports_purge_expired(*, now: datetime.datetime | None = None, dry_run: bool = False) -> int:
-    """Delete access exports whose download link has expired."""
+    """Delete access exports whose download link has expired, and any file under EXPORT_ROOT
+    no request refers to that is as old as a link lasts (left by a crash between writing a
+    file and committing it, or by an unlink that failed)."""
     now = now or timezone.now()
     expired = DataSubjectRequest.objects.exclude(export_file="").filter(export_expires_at__lt=now)
     count = 0
@@ -576,7 +620,24 @@ def exports_purge_expired(*, now: datetime.datetime | None = None, dry_run: bool
                 _event(request, "export_deleted", note=_("The download link expired."))
                 path = _export_path(request.export_file)
                 transaction.on_commit(functools.partial(path.unlink, missing_ok=True))
-    return count
+    return count + _exports_purge_orphans(now=now, dry_run=dry_run)
+
+
+def _exports_purge_orphans(*, now: datetime.datetime, dry_run: bool) -> int:
+    root = settings.EXPORT_ROOT
+    if not root.is_dir():
+        return 0
+    cutoff = (now - datetime.timedelta(days=settings.EXPORT_LINK_DAYS)).timestamp()
+    known = set(DataSubjectRequest.objects.exclude(export_file="").values_list("export_file"))
+    orphans = [
+        path
+        for path in root.iterdir()
+        if path.is_file() and (path.name,) not in known and path.stat().st_mtime < cutoff
+    ]
+    if not dry_run:
+        for path in orphans:
+            path.unlink(missing_ok=True)
+    return len(orphans)
 
 
 @transaction.atomic

@@ -343,6 +343,4 @@ def test_an_unverified_request_purged_leaves_nothing_readable(demo_policy, deliv
 
 
 def purge() -> None:
-    with io.StringIO() as out:
-        call_command("purge_registrations", stdout=out)
-        call_command("purge_requests", stdout=out)
+    call_command("purge_expired", stdout=io.StringIO())

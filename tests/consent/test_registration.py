@@ -209,18 +209,18 @@ def test_silence_expires_and_deletes_the_childs_data(child, settings):
         - datetime.timedelta(days=settings.PARENTAL_CONSENT_DAYS, hours=1)
     )
     dry = StringIO()
-    call_command("purge_registrations", "--dry-run", stdout=dry)
-    assert "without an answer would be deleted: 1" in dry.getvalue()
+    call_command("purge_expired", "--dry-run", stdout=dry)
+    assert "without a parent's answer: 1 past retention, would be deleted" in dry.getvalue()
     assert Registration.objects.exists()
 
-    call_command("purge_registrations", stdout=StringIO())
+    call_command("purge_expired", stdout=StringIO())
 
     assert not Registration.objects.exists()
     assert states(consent) == ["requested", "expired"]
 
 
 def test_a_young_registration_is_not_expired_early(child):
-    call_command("purge_registrations", stdout=StringIO())
+    call_command("purge_expired", stdout=StringIO())
 
     assert Registration.objects.filter(pk=child.pk).exists()
 
@@ -421,7 +421,7 @@ def test_a_young_persons_own_registration_is_not_purged_before_its_deadline(clie
     with deliver():
         client.post(link_in_mail(mail.outbox[-1], "/register/own-consent/"), {"email": "k@ex.org"})
 
-    call_command("purge_registrations", stdout=StringIO())
+    call_command("purge_expired", stdout=StringIO())
 
     child.refresh_from_db()
     assert child.status == "awaiting_email"

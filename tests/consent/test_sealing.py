@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from consent import conf
 from consent.models import ConsentRecord, ConsentSeal
 from consent.sealing import consent_log_seal
 from tests.consent.conftest import decide
@@ -201,3 +202,71 @@ def test_a_back_dated_record_sealed_later_is_still_named(records, client):
 
     assert not ok
     assert f"record {inserted.pk} was inserted" in report
+
+
+# --- Retention: whole sealed batches purged, the chain still proven ------------------------------
+
+
+def _purge() -> str:
+    out = StringIO()
+    call_command("purge_expired", stdout=out)
+    return out.getvalue()
+
+
+def _past_retention(moment) -> datetime.datetime:
+    """Just after the records sealed at `moment` are past retention."""
+    return moment.replace(year=moment.year + conf.get("CONSENT_PROOF_YEARS")) + datetime.timedelta(
+        days=conf.get("CONSENT_MAX_AGE_DAYS"), minutes=5
+    )
+
+
+def test_a_batch_past_retention_is_purged_whole_and_the_log_still_verifies(records, client):
+    import time_machine
+
+    from consent.models import ConsentSubject
+
+    first = consent_log_seal()
+    ConsentSubject.objects.create(consent_id=records[0].consent_id, email="old@example.org")
+    later = _past_retention(first.cutoff)
+    with time_machine.travel(later - datetime.timedelta(days=2)):
+        decide(type(client)(), action="accept_all")  # a newer decision, still in retention
+        second = consent_log_seal(now=timezone.now() + datetime.timedelta(minutes=2))
+
+    with time_machine.travel(later - datetime.timedelta(minutes=10)):
+        assert "Cookie consent records" not in _purge()
+    assert ConsentRecord.objects.count() == 4
+    with time_machine.travel(later):
+        output = _purge()
+        ok, report = _verify()
+
+    assert "Cookie consent records: 3 deleted" in output
+    assert list(ConsentRecord.objects.values_list("pk", flat=True)) == [
+        e.record_id for e in second.entries.all()
+    ]
+    assert not ConsentSubject.objects.exists()  # the link pointed at purged records only
+    assert ok, report
+    assert f"Seal 1: its 3 record(s) up to {first.cutoff.isoformat()} were purged" in report
+    assert "2 seal(s), 1 sealed record(s) checked: the consent log is intact." in report
+
+
+def test_unsealed_records_are_never_purged(records):
+    import time_machine
+
+    with time_machine.travel(_past_retention(timezone.now())):
+        _purge()
+
+    assert ConsentRecord.objects.count() == 3
+
+
+def test_a_batch_purged_before_its_time_is_reported_as_tampering(records):
+    seal = consent_log_seal()
+    _sql("DELETE FROM consent_consentsealentry WHERE seal_id = %s", [seal.pk])
+    for record in records:
+        _sql("DELETE FROM consent_consentrecord WHERE id = %s", [record.pk])
+    ConsentSeal.objects.filter(pk=seal.pk).update(purged_at=timezone.now())
+
+    ok, report = _verify()
+
+    assert not ok
+    assert "seal 1 was purged on" in report
+    assert "before its records' retention ended" in report

@@ -168,7 +168,7 @@ def test_the_whole_flow(people, dpo_client, dpo, deliver, settings, tmp_path):
     export_file = settings.EXPORT_ROOT / request.export_file
     assert export_file.exists()
     with deliver():  # the file goes once the purge has committed
-        call_command("purge_requests", stdout=io.StringIO())
+        call_command("purge_expired", stdout=io.StringIO())
     assert not export_file.exists()
 
     # Erasure: every registered record of Alice's is gone or anonymised; Bob's are intact.

@@ -13,6 +13,13 @@ class Command(BaseCommand):
         result = consent_log_verify()
         for problem in result.problems:
             self.stderr.write(problem.message)
+        if verbosity >= 1:
+            for seal in result.purged:
+                self.stdout.write(
+                    f"Seal {seal.sequence}: its {seal.record_count} record(s) up to "
+                    f"{seal.cutoff.isoformat()} were purged past retention on "
+                    f"{seal.purged_at.isoformat()}; its hashes still chain."
+                )
         summary = f"{result.seals} seal(s), {result.records} sealed record(s) checked"
         if not result.ok:
             raise CommandError(f"{summary}: {len(result.problems)} problem(s) found.")
