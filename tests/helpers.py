@@ -2,9 +2,11 @@
 
 import re
 import socket
+from html import unescape
 
 from django.core import mail
 from django.test import Client
+from django.utils.html import strip_tags
 
 from requests_app.models import DataSubjectRequest
 
@@ -21,6 +23,15 @@ def redis_answers() -> bool:
             return connection.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def visible_text(html: str) -> str:
+    """What a reader sees: no scripts, styles or attributes, whitespace folded.
+
+    Assert that a page does not show something on this, not on the markup: a random token
+    in the markup (a CSRF token, a nonce) can contain any short word by chance."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(strip_tags(html))).strip()
 
 
 def link_in_mail(message, path_part: str) -> str:

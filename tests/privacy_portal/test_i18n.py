@@ -9,14 +9,12 @@ import re
 import shutil
 import subprocess
 import sys
-from html import unescape
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.test import Client
 from django.utils import translation
-from django.utils.html import strip_tags
 
 from consent.declarations import CATEGORIES, COOKIES
 from consent.models import BannerText, ConsentRecord
@@ -25,7 +23,7 @@ from privacy_portal.services import policy_draft_create, policy_publish
 from requests_app.models import DataSubjectRequest
 from requests_app.register import PURPOSES
 from tests.conftest import BASE_DIR, IN_CI
-from tests.helpers import link_in_mail
+from tests.helpers import link_in_mail, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -125,12 +123,6 @@ def english_phrases() -> set[str]:
             phrases |= {row[f] for f in fields if f"{f}_de" in row and row[f] != row[f"{f}_de"]}
     # A single word can be a name in German text too ("Google Analytics"): phrases only.
     return {phrase for phrase in phrases if " " in phrase.strip()}
-
-
-def visible_text(html: str) -> str:
-    """What a reader sees: no scripts, styles or attributes, whitespace folded."""
-    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", unescape(strip_tags(html))).strip()
 
 
 def english_left(text: str) -> list[str]:
