@@ -1,10 +1,12 @@
 """Staff sign-in: a second factor in production, throttled and logged failures."""
 
 import logging
+import re
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.messages import get_messages
 from django.test import Client
 from django_otp.oath import TOTP
 
@@ -166,3 +168,104 @@ def test_production_requires_the_second_factor_by_default():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "True"
+
+
+# --- Throttling that holds (issue 13, finding 6) -----------------------------------------------
+def test_look_alike_user_names_share_one_failure_budget(settings, db):
+    settings.ADMIN_REQUIRE_OTP = False
+    settings.LOGIN_FAILURES_PER_USERNAME = 3
+    User.objects.create_superuser("staffonly", "s@example.com", "correct horse battery")
+    # Each from an address of its own, so only the user name's budget can be spent.
+    for n, name in enumerate(["staffonly", "\uff53taffonly", "STAFFONLY"]):
+        Client().post(LOGIN, {"username": name, "password": "guess"}, REMOTE_ADDR=f"192.0.2.{n}")
+
+    refused = Client().post(
+        LOGIN,
+        {"username": "staffonly", "password": "correct horse battery"},
+        REMOTE_ADDR="192.0.2.99",
+    )
+
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def answer(response) -> tuple[int, tuple[str, ...], str]:
+    """What a sign-in attempt tells the person who made it: status, messages and page (less
+    the CSRF token and the CSP nonce, which are new on every page)."""
+    page = re.sub(r'(name="csrfmiddlewaretoken" value|nonce)="[^"]*"', "", response.text)
+    return response.status_code, tuple(map(str, get_messages(response.wsgi_request))), page
+
+
+@pytest.mark.parametrize("devices", [1, 2])
+def test_a_right_password_without_its_code_gets_the_same_answer_as_a_wrong_one(
+    otp_required, staff, devices
+):
+    for n in range(devices):
+        device = totp_device_enrol(user=staff, name=f"phone {n}")
+    wrong_code = f"{(int(current_code(device)) + 500_000) % 1_000_000:06d}"
+
+    attempts = {
+        "wrong password": answer(sign_in(Client(), password="guess")),
+        "right password, no code": answer(sign_in(Client())),
+        "right password, wrong code": answer(sign_in(Client(), otp_token=wrong_code)),
+        "wrong password, wrong code": answer(
+            sign_in(Client(), password="guess", otp_token=wrong_code)
+        ),
+    }
+
+    assert {status for status, _, _ in attempts.values()} == {HTTPStatus.OK}
+    notes = {
+        kind: re.findall(r'class="errornote">\s*([^<]*)', page)
+        for kind, (_, _, page) in attempts.items()
+    }
+    assert len(set(attempts.values())) == 1, notes
+    assert "correct horse battery" not in attempts["right password, no code"][2]
+
+
+def test_a_right_password_without_its_code_counts_as_a_failure(settings, otp_required, staff):
+    settings.LOGIN_FAILURES_PER_USERNAME = 2
+    device = totp_device_enrol(user=staff)
+
+    answers = [sign_in(Client()).status_code for _ in range(2)]
+
+    assert answers == [HTTPStatus.OK] * 2
+    refused = sign_in(Client(), otp_token=current_code(device))
+    assert refused.status_code == HTTPStatus.TOO_MANY_REQUESTS
+
+
+def test_with_several_devices_a_code_from_any_of_them_signs_in(otp_required, staff):
+    totp_device_enrol(user=staff, name="phone")
+    spare = totp_device_enrol(user=staff, name="spare phone")
+    client = Client()
+
+    response = sign_in(client, otp_token=current_code(spare))
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert client.get("/admin/").status_code == HTTPStatus.OK
+
+
+def fail_from(address: str, name: str = "eve") -> int:
+    return Client().post(LOGIN, {"username": name, "password": "x"}, REMOTE_ADDR=address)
+
+
+@pytest.mark.parametrize(
+    ("spent_from", "then_from", "blocked"),
+    [
+        # IPv6: one /64 is one client's network, one budget.
+        (["2001:db8:1:2::1", "2001:db8:1:2:ffff::7"], "2001:db8:1:2:abcd::5", True),
+        (["2001:db8:1:2::1", "2001:db8:1:2:ffff::7"], "2001:db8:1:3::1", False),
+        # IPv4 stays per address; an IPv4-mapped IPv6 address is that IPv4 address.
+        (["192.0.2.7", "::ffff:192.0.2.7"], "192.0.2.7", True),
+        (["192.0.2.7", "192.0.2.7"], "192.0.2.8", False),
+    ],
+)
+def test_failures_count_per_ipv6_network_and_per_ipv4_address(
+    settings, staff, spent_from, then_from, blocked
+):
+    settings.ADMIN_REQUIRE_OTP = False
+    settings.LOGIN_FAILURES_PER_IP = 2
+    for n, address in enumerate(spent_from):
+        fail_from(address, name=f"eve{n}")
+
+    status = fail_from(then_from, name="mallory").status_code
+
+    assert (status == HTTPStatus.TOO_MANY_REQUESTS) is blocked

@@ -171,3 +171,19 @@ def test_redis_is_reachable_under_ci():
     """CI runs on a machine with Redis; the shared-limit test must not silently skip."""
     if os.environ.get("CI") and not redis_answers():
         pytest.fail("Redis does not answer under CI")
+
+
+def test_limits_count_per_ipv6_network(low_limits, demo_policy):
+    """An IPv6 client has a whole /64 to pick addresses from: it is counted as one."""
+
+    def attempt():
+        spent = [
+            Client().post("/contact/", {}, REMOTE_ADDR=f"2001:db8:7:7::{n}").status_code
+            for n in "123"
+        ]
+        return spent, Client().post("/contact/", {}, REMOTE_ADDR="2001:db8:7:8::1").status_code
+
+    spent, other_network = in_one_window(attempt)
+
+    assert spent[-1] == HTTPStatus.TOO_MANY_REQUESTS
+    assert other_network == HTTPStatus.BAD_REQUEST
