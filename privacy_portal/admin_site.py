@@ -1,4 +1,5 @@
-"""The portal's admin site: Django's, with a second factor and throttled sign-in.
+"""The portal's admin site: Django's, with a second factor, throttled sign-in and sessions
+that end.
 
 With ADMIN_REQUIRE_OTP on (the default whenever debug is off) a staff member must sign in
 with their password and a TOTP code from an enrolled device (django-otp); a session signed
@@ -7,14 +8,21 @@ answer, whichever factor was wrong, so the page is no oracle for guessed passwor
 sign-ins are counted per user name (normalised as the sign-in form normalises it, and
 case-folded) and per address (an IPv6 client per /64) in the shared cache; past the limit
 the sign-in page answers 429 until the window ends, and every failure and refusal is logged.
+
+A staff session ends ADMIN_SESSION_MAX_HOURS after sign-in however busy, and after
+ADMIN_SESSION_IDLE_MINUTES without an admin page: whoever finds an unlocked screen or a
+copied cookie the next morning finds the sign-in page.
 """
 
 import logging
+import math
+import time
 import unicodedata
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +43,9 @@ logger = logging.getLogger("privacy_portal.security")
 
 USERNAME_SCOPE = "admin-login-failures:username"
 ADDRESS_SCOPE = "admin-login-failures:ip"
+# When this session signed in, and when it last opened an admin page (seconds since the epoch).
+SIGNED_IN_KEY = "portal_staff_signed_in_at"
+SEEN_KEY = "portal_staff_seen_at"
 
 
 class StaffSignInForm(OTPAdminAuthenticationForm):
@@ -104,6 +115,37 @@ def login_failure_count(*, username: str, address: str) -> None:
     rate_limit_exceeded(ADDRESS_SCOPE, address, limit=0, window=window)
 
 
+def staff_session_start(request: HttpRequest) -> None:
+    """Note when this session signed in; the cookie and the stored session expire with it."""
+    now = time.time()
+    request.session[SIGNED_IN_KEY] = now
+    request.session[SEEN_KEY] = now
+    request.session.set_expiry(settings.ADMIN_SESSION_IDLE_MINUTES * 60)
+
+
+def staff_session_current(request: HttpRequest) -> bool:
+    """Whether this staff session is still within its limits; ends it when it is not, and
+    otherwise counts this page as activity.
+
+    A session from before these limits (or signed in outside the sign-in page) starts its
+    working day at its first admin page.
+    """
+    session = request.session
+    now = time.time()
+    signed_in = session.setdefault(SIGNED_IN_KEY, now)
+    seen = session.get(SEEN_KEY, now)
+    max_age = settings.ADMIN_SESSION_MAX_HOURS * 3600
+    idle = settings.ADMIN_SESSION_IDLE_MINUTES * 60
+    if now - signed_in >= max_age or now - seen >= idle:
+        logger.info("admin session of %r ended (idle or too old)", request.user.get_username())
+        logout(request)
+        return False
+    session[SEEN_KEY] = now
+    # The cookie and the stored row expire with the session too (saved on every admin page).
+    session.set_expiry(max(1, math.ceil(min(idle, signed_in + max_age - now))))
+    return True
+
+
 class PortalAdminSite(admin.AdminSite):
     site_header = _("Privacy portal administration")
     site_title = _("Privacy portal")
@@ -118,10 +160,13 @@ class PortalAdminSite(admin.AdminSite):
         return AdminAuthenticationForm
 
     def has_permission(self, request: HttpRequest) -> bool:
-        """Staff, and, where a second factor is required, verified by it in this session."""
+        """Staff, where a second factor is required verified by it in this session, and in a
+        session that has not outlived its limits."""
         if not super().has_permission(request):
             return False
-        return not settings.ADMIN_REQUIRE_OTP or request.user.is_verified()
+        if settings.ADMIN_REQUIRE_OTP and not request.user.is_verified():
+            return False
+        return staff_session_current(request)
 
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         if request.method != "POST":
@@ -142,6 +187,7 @@ class PortalAdminSite(admin.AdminSite):
             login_failure_count(**counted)
             logger.warning("admin sign-in failed for user name %r from %s", username, address)
         else:
+            staff_session_start(request)
             logger.info("admin sign-in: %r from %s", username, address)
         return response
 

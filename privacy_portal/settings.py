@@ -189,6 +189,8 @@ TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=None)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=bool(TRUSTED_PROXIES)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Forms carry the token in a field (the banner's script posts the form's own fields).
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -223,6 +225,11 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
+# A staff session ends this long after sign-in however busy, and sooner after this long
+# without an admin page (privacy_portal.admin_site). Public pages create no session (but
+# for the registration's age screen), so the first visit never touches the session table.
+ADMIN_SESSION_MAX_HOURS = env.int("ADMIN_SESSION_MAX_HOURS", default=10)
+ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
 
 # Per-minute limits per client address, counted in the cache (share it with CACHE_URL):
 # every public POST, every page opened from a mailed link, and cookie decisions.

@@ -2,6 +2,7 @@
 
 import logging
 import re
+import time
 from http import HTTPStatus
 
 import pytest
@@ -10,6 +11,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django_otp.oath import TOTP
 
+from privacy_portal.admin_site import SEEN_KEY, SIGNED_IN_KEY
 from privacy_portal.services import totp_device_enrol
 from tests.conftest import run_manage
 
@@ -269,3 +271,75 @@ def test_failures_count_per_ipv6_network_and_per_ipv4_address(
     status = fail_from(then_from, name="mallory").status_code
 
     assert (status == HTTPStatus.TOO_MANY_REQUESTS) is blocked
+
+
+# --- Staff sessions end (issue 13, finding 12) -------------------------------------------------
+@pytest.fixture
+def signed_in(settings, staff) -> Client:
+    """A staff member signed in through the sign-in page, as in production."""
+    settings.ADMIN_SESSION_IDLE_MINUTES = 30
+    settings.ADMIN_SESSION_MAX_HOURS = 10
+    device = totp_device_enrol(user=staff)
+    settings.ADMIN_REQUIRE_OTP = True
+    client = Client()
+    assert sign_in(client, otp_token=current_code(device)).status_code == HTTPStatus.FOUND
+    return client
+
+
+def move_back(client: Client, **ago: float) -> None:
+    """Move the session's stored sign-in and last-activity times back (seconds), as if the
+    clock had moved forward."""
+    session = client.session
+    for key, seconds in ago.items():
+        session[key] = session.get(key, time.time()) - seconds
+    session.save()
+
+
+def test_a_staff_session_ends_after_the_idle_period(signed_in):
+    assert signed_in.get("/admin/").status_code == HTTPStatus.OK
+    move_back(signed_in, **{SEEN_KEY: 31 * 60, SIGNED_IN_KEY: 31 * 60})
+
+    response = signed_in.get("/admin/requests_app/datasubjectrequest/")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.headers["Location"].startswith("/admin/login/?next=")
+    assert signed_in.get("/admin/").status_code == HTTPStatus.FOUND
+
+
+def test_activity_keeps_a_staff_session_going(signed_in):
+    for _ in range(3):
+        move_back(signed_in, **{SEEN_KEY: 20 * 60, SIGNED_IN_KEY: 20 * 60})
+
+        assert signed_in.get("/admin/").status_code == HTTPStatus.OK
+
+
+def test_a_staff_session_ends_after_the_working_day_however_busy(signed_in):
+    move_back(signed_in, **{SIGNED_IN_KEY: 10 * 3600 + 60})
+
+    response = signed_in.get("/admin/")
+
+    assert response.status_code == HTTPStatus.FOUND
+    assert response.headers["Location"].startswith("/admin/login/")
+    assert signed_in.get("/admin/").status_code == HTTPStatus.FOUND
+
+
+def test_the_staff_session_cookie_expires_with_the_session(signed_in):
+    idle = signed_in.get("/admin/").cookies["sessionid"]
+    move_back(signed_in, **{SIGNED_IN_KEY: 10 * 3600 - 600})
+    near_the_end_of_the_day = signed_in.get("/admin/").cookies["sessionid"]
+
+    assert 0 < int(idle["max-age"]) <= 30 * 60
+    assert 0 < int(near_the_end_of_the_day["max-age"]) <= 600
+
+
+def test_a_public_first_visit_neither_creates_nor_reads_a_session(demo_policy):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/privacy/")
+
+    assert response.status_code == HTTPStatus.OK
+    assert "sessionid" not in response.cookies
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
