@@ -47,3 +47,25 @@ def check_shared_cache(app_configs, **kwargs) -> list[Warning]:
             id="privacy_portal.W003",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def check_proxy_declared(app_configs, **kwargs) -> list[Warning]:
+    """X-Forwarded-For and X-Forwarded-Proto are trusted only from a declared proxy. Behind
+    a proxy nobody declared, every client shares the proxy's address (one rate limit for
+    all of them) and the HTTPS redirect answers the requests it forwards over HTTP with a
+    redirect to themselves."""
+    if settings.DEBUG or getattr(settings, "TRUSTED_PROXIES", 0) is not None:
+        return []
+    return [
+        Warning(
+            "No proxy in front of the portal is declared, so X-Forwarded-For and "
+            "X-Forwarded-Proto are ignored.",
+            hint="Behind a TLS-terminating proxy (the documented deployment) set "
+            "DJANGO_TRUSTED_PROXIES to the number of proxies that append to X-Forwarded-For "
+            "(usually 1); X-Forwarded-Proto is then taken from the proxy too "
+            "(DJANGO_BEHIND_TLS_PROXY=false for one that does not set it). Serving clients "
+            "directly, set DJANGO_TRUSTED_PROXIES=0.",
+            id="privacy_portal.W004",
+        )
+    ]

@@ -11,9 +11,14 @@ Two layers use it:
   a new view is covered without anyone remembering to decorate it.
 - Views that accept a submission also count it per hour, per address and per e-mail
   (`rate_limit_request`), so one address cannot be flooded with mail from many networks.
+
+A client is counted under its address (`rate_limit_address`): an IPv4 address as it is, an
+IPv6 address by its /64 network, which one subscriber holds whole and can pick any of 2^64
+addresses from.
 """
 
 import hashlib
+import ipaddress
 import logging
 import math
 import time
@@ -45,6 +50,21 @@ def retry_after(window: int, now: float | None = None) -> int:
     return max(1, math.ceil(window - now % window))
 
 
+def rate_limit_address(request: HttpRequest) -> str:
+    """The address this client is counted under: an IPv4 address as it is (an IPv4-mapped
+    IPv6 address is that IPv4 address), an IPv6 address's /64 network."""
+    address = client_ip(request) or "unknown"
+    if ":" not in address:  # IPv4, the common case, without parsing
+        return address
+    try:
+        parsed = ipaddress.IPv6Address(address)
+    except ValueError:
+        return address
+    if parsed.ipv4_mapped:
+        return str(parsed.ipv4_mapped)
+    return f"{ipaddress.IPv6Address(int(parsed) >> 64 << 64)}/64"
+
+
 def rate_limit_exceeded(scope: str, key: str, *, limit: int, window: int = 3600) -> bool:
     """Count one hit for `key` in `scope`; True once more than `limit` fell in the window."""
     cache_key = _cache_key(scope, key, window, time.time())
@@ -67,7 +87,7 @@ def rate_limit_request(
     request: HttpRequest, scope: str, *, per_ip: int, email: str = "", per_email: int = 0
 ) -> bool:
     """True when this client (or this e-mail address) has posted too often this hour."""
-    over = rate_limit_exceeded(f"{scope}:ip", client_ip(request) or "unknown", limit=per_ip)
+    over = rate_limit_exceeded(f"{scope}:ip", rate_limit_address(request), limit=per_ip)
     if email and per_email:
         over = rate_limit_exceeded(f"{scope}:email", email, limit=per_email) or over
     if over:
@@ -135,7 +155,7 @@ class RateLimitMiddleware:
         limit = public_limit(request)
         if limit is None:
             return None
-        address = client_ip(request) or "unknown"
+        address = rate_limit_address(request)
         if rate_limit_exceeded(f"{limit.scope}:minute", address, limit=limit.per_minute, window=60):
             logger.warning(
                 "rate limit: %s over %d per minute (%s %s)",

@@ -4,7 +4,7 @@ This is the one place that reads the environment (django-environ). Production ne
 edits here: every value comes from an environment variable documented in `.env.example`.
 Development conveniences (a throw-away secret key, console e-mail, local hosts) apply only
 when `DJANGO_DEBUG` is true; with debug off, HTTPS, HSTS and secure cookies are the default
-and a missing secret key stops start-up with a clear message.
+and a missing secret key (or a `*` in the allowed hosts) stops start-up with a clear message.
 """
 
 from pathlib import Path
@@ -43,6 +43,13 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS",
     default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [],
 )
+if not DEBUG and any("*" in host for host in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "DJANGO_ALLOWED_HOSTS contains a wildcard (*). With DJANGO_DEBUG off the portal refuses "
+        "to start with it: it would answer to any Host header a client sends. List the host "
+        "names it serves, e.g. DJANGO_ALLOWED_HOSTS=privacy.example.com (.example.com allows "
+        "example.com and its subdomains)."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -171,10 +178,19 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=_https)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=_https)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# The documented deployment sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=_https):
+# The proxies in front of the app that append the client's address to X-Forwarded-For
+# (usually one, the TLS-terminating proxy of the documented deployment). Unset or 0 means
+# none: the app faces its clients, whose X-Forwarded-For and X-Forwarded-Proto are their own
+# word and ignored (a rotated X-Forwarded-For would otherwise escape every per-IP limit).
+# Unset, `check --deploy` asks for it (privacy_portal.W004); None here means undeclared.
+TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=None)
+# A declared proxy terminates TLS and says so in X-Forwarded-Proto, so its word is taken;
+# DJANGO_BEHIND_TLS_PROXY=false for proxies that do not set the header.
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=bool(TRUSTED_PROXIES)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
+# Forms carry the token in a field (the banner's script posts the form's own fields).
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -209,6 +225,11 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
 LOGIN_FAILURE_WINDOW_MINUTES = env.int("LOGIN_FAILURE_WINDOW_MINUTES", default=15)
+# A staff session ends this long after sign-in however busy, and sooner after this long
+# without an admin page (privacy_portal.admin_site). Public pages create no session (but
+# for the registration's age screen), so the first visit never touches the session table.
+ADMIN_SESSION_MAX_HOURS = env.int("ADMIN_SESSION_MAX_HOURS", default=10)
+ADMIN_SESSION_IDLE_MINUTES = env.int("ADMIN_SESSION_IDLE_MINUTES", default=30)
 
 # Per-minute limits per client address, counted in the cache (share it with CACHE_URL):
 # every public POST, every page opened from a mailed link, and cookie decisions.
@@ -253,10 +274,19 @@ EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=12)
 # The first pause; each later one doubles (the fault scenarios in bench/ shorten it).
 EMAIL_RETRY_SECONDS = env.int("EMAIL_RETRY_SECONDS", default=60)
 
-# Absolute links in e-mails (verification, status, download) start with this.
+# Absolute links in e-mails (verification, status, download) start with this. Without debug
+# the default is the first allowed host that names one host (never a .example.com pattern).
+_hosts = [host for host in ALLOWED_HOSTS if not host.startswith(".")]
+if ALLOWED_HOSTS and not _hosts and not DEBUG and not env.str("PORTAL_BASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "PORTAL_BASE_URL is not set and DJANGO_ALLOWED_HOSTS names no single host to take it "
+        "from (a pattern like .example.com is no address for links in e-mails). Set "
+        "PORTAL_BASE_URL, e.g. https://privacy.example.com, or add that host to "
+        "DJANGO_ALLOWED_HOSTS."
+    )
 PORTAL_BASE_URL = env.str(
     "PORTAL_BASE_URL",
-    default="http://127.0.0.1:8000" if DEBUG else f"https://{(ALLOWED_HOSTS or ['localhost'])[0]}",
+    default="http://127.0.0.1:8000" if DEBUG else f"https://{(_hosts or ['localhost'])[0]}",
 ).rstrip("/")
 
 # --- Data-subject requests ------------------------------------------------------------------
@@ -307,10 +337,8 @@ CONSENT_POLICY_PROVIDER = "privacy_portal.selectors.policy_info_for_consent"
 CONSENT_JURISDICTION = env.str("CONSENT_JURISDICTION", default="EU")
 # A decision's record is kept while it can apply and this many years longer as proof.
 CONSENT_PROOF_YEARS = env.int("CONSENT_PROOF_YEARS", default=3)
-# Proxies in front of the app that append the client address to X-Forwarded-For.
-CONSENT_TRUSTED_PROXIES = env.int(
-    "DJANGO_TRUSTED_PROXIES", default=1 if "SECURE_PROXY_SSL_HEADER" in globals() else 0
-)
+# Whose X-Forwarded-For entry is the client's address (see TRUSTED_PROXIES above).
+CONSENT_TRUSTED_PROXIES = TRUSTED_PROXIES or 0
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -171,3 +171,67 @@ def test_redis_is_reachable_under_ci():
     """CI runs on a machine with Redis; the shared-limit test must not silently skip."""
     if os.environ.get("CI") and not redis_answers():
         pytest.fail("Redis does not answer under CI")
+
+
+def test_limits_count_per_ipv6_network(low_limits, demo_policy):
+    """An IPv6 client has a whole /64 to pick addresses from: it is counted as one."""
+
+    def attempt():
+        spent = [
+            Client().post("/contact/", {}, REMOTE_ADDR=f"2001:db8:7:7::{n}").status_code
+            for n in "123"
+        ]
+        return spent, Client().post("/contact/", {}, REMOTE_ADDR="2001:db8:7:8::1").status_code
+
+    spent, other_network = in_one_window(attempt)
+
+    assert spent[-1] == HTTPStatus.TOO_MANY_REQUESTS
+    assert other_network == HTTPStatus.BAD_REQUEST
+
+
+# --- Forwarded addresses: only from a declared proxy (issue 13, finding 7) --------------------
+ROTATE_FORWARDED_FOR = """
+import time
+from django.core.cache import cache
+from django.test import Client
+for _ in range(3):
+    minute = int(time.time() // 60)
+    cache.clear()
+    answers = [
+        Client().post(
+            "/i18n/setlang/", {"language": "de", "next": "/"}, secure=True,
+            HTTP_HOST="portal.example.com", REMOTE_ADDR="198.51.100.1",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}", HTTP_ACCEPT="application/json",
+        ).status_code
+        for n in range(3)
+    ]
+    if int(time.time() // 60) == minute:
+        break
+print(*answers)
+"""
+
+
+@pytest.mark.parametrize(
+    ("proxy", "limited"),
+    [({}, True), ({"DJANGO_TRUSTED_PROXIES": "0"}, True), ({"DJANGO_TRUSTED_PROXIES": "1"}, False)],
+)
+def test_a_rotated_forwarded_for_counts_only_behind_a_declared_proxy(tmp_path, proxy, limited):
+    """Production settings: without a declared proxy the header is the client's own word and
+    every address it names is one client; behind one proxy it names the client."""
+    from tests.privacy_portal.test_settings import PRODUCTION_ENV
+
+    env = {
+        **{k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_TRUSTED_PROXIES"},
+        **proxy,
+        "CACHE_URL": "locmemcache://",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'portal.sqlite3'}",
+        "RATE_LIMIT_POST_PER_MINUTE": "2",
+        "DJANGO_LOG_LEVEL": "CRITICAL",
+    }
+
+    result = run_manage("shell", "-v0", "-c", ROTATE_FORWARDED_FOR, env=env)
+
+    assert result.returncode == 0, result.stderr
+    answers = [int(code) for code in result.stdout.split()]
+    assert HTTPStatus.TOO_MANY_REQUESTS not in answers[:2]
+    assert (answers[2] == HTTPStatus.TOO_MANY_REQUESTS) is limited

@@ -17,7 +17,10 @@ PRODUCTION_ENV = {
     "EMAIL_URL": "smtp+tls://mailer:secret@mail.example.com:587",
     "PERSONAL_DATA_HASH_KEY": secrets.token_urlsafe(40),
     "CACHE_URL": "redis://127.0.0.1:6379/0",
+    # The documented deployment: one TLS-terminating proxy in front.
+    "DJANGO_TRUSTED_PROXIES": "1",
 }
+NO_PROXY_ENV = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_TRUSTED_PROXIES"}
 
 
 def test_check_deploy_is_clean_with_only_the_production_variables():
@@ -134,3 +137,107 @@ def test_the_release_is_the_code_fingerprint_unless_set():
     assert unset.returncode == 0, unset.stderr
     assert unset.stdout.strip() == code_fingerprint(BASE_DIR)
     assert given.stdout.strip() == "a1b2c3"
+
+
+# --- Proxies and hosts (issue 13, finding 7) ---------------------------------------------------
+FORWARDED = (
+    "import json; from django.conf import settings as s; from django.test import Client; "
+    "r = Client().get('/i18n/setlang/', HTTP_HOST='portal.example.com', "
+    "HTTP_X_FORWARDED_PROTO='https'); "
+    "print(json.dumps({'header': s.SECURE_PROXY_SSL_HEADER, 'proxies': s.CONSENT_TRUSTED_PROXIES, "
+    "'redirected': r.status_code == 301 and r.headers['Location'].startswith('https://')}))"
+)
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        (NO_PROXY_ENV, {"header": None, "proxies": 0, "redirected": True}),
+        (
+            {**NO_PROXY_ENV, "DJANGO_TRUSTED_PROXIES": "0"},
+            {"header": None, "proxies": 0, "redirected": True},
+        ),
+        (
+            PRODUCTION_ENV,
+            {"header": ["HTTP_X_FORWARDED_PROTO", "https"], "proxies": 1, "redirected": False},
+        ),
+        (
+            {**PRODUCTION_ENV, "DJANGO_TRUSTED_PROXIES": "2"},
+            {"header": ["HTTP_X_FORWARDED_PROTO", "https"], "proxies": 2, "redirected": False},
+        ),
+    ],
+    ids=["undeclared", "none", "one proxy", "two proxies"],
+)
+def test_forwarded_headers_are_trusted_only_from_a_declared_proxy(env, expected):
+    result = run_manage(
+        "shell", "-v0", "-c", FORWARDED, env={**env, "DJANGO_LOG_LEVEL": "CRITICAL"}
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == expected
+
+
+def test_check_deploy_says_what_to_set_when_no_proxy_is_declared():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=NO_PROXY_ENV)
+
+    assert result.returncode != 0
+    assert "privacy_portal.W004" in result.stderr
+    assert "DJANGO_TRUSTED_PROXIES" in result.stderr
+
+
+def test_check_deploy_is_clean_when_serving_clients_directly():
+    env = {**NO_PROXY_ENV, "DJANGO_TRUSTED_PROXIES": "0"}
+
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("hosts", ["*", "portal.example.com,*", "*.example.com"])
+def test_a_wildcard_allowed_host_is_refused_in_production(hosts):
+    result = run_manage("check", env={**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": hosts})
+
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+
+
+def test_a_wildcard_allowed_host_is_fine_for_development():
+    result = run_manage("check", env={"DJANGO_DEBUG": "true", "DJANGO_ALLOWED_HOSTS": "*"})
+
+    assert result.returncode == 0, result.stderr
+
+
+BASE_URL = "from django.conf import settings; print(settings.PORTAL_BASE_URL)"
+
+
+@pytest.mark.parametrize(
+    ("extra", "base_url"),
+    [
+        (
+            {"DJANGO_ALLOWED_HOSTS": ".example.com,privacy.example.com"},
+            "https://privacy.example.com",
+        ),
+        (
+            {
+                "DJANGO_ALLOWED_HOSTS": ".example.com",
+                "PORTAL_BASE_URL": "https://privacy.example.com/",
+            },
+            "https://privacy.example.com",
+        ),
+    ],
+)
+def test_mail_links_start_with_a_real_host(extra, base_url):
+    result = run_manage("shell", "-v0", "-c", BASE_URL, env={**PRODUCTION_ENV, **extra})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == base_url
+
+
+def test_a_subdomain_pattern_alone_needs_the_base_url_set():
+    env = {**PRODUCTION_ENV, "DJANGO_ALLOWED_HOSTS": ".example.com"}
+
+    result = run_manage("shell", "-v0", "-c", BASE_URL, env=env)
+
+    assert result.returncode != 0
+    assert "PORTAL_BASE_URL" in result.stderr
