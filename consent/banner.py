@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import escape, strip_tags
+from django.utils.html import escape, json_script, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
@@ -241,6 +241,15 @@ def banner_css() -> str:
         return css.read()
 
 
+def _config_script(config: dict) -> SafeString:
+    """The module's configuration: JSON (escaped by Django's json_script) in a script
+    element the module finds by a data attribute, never by an id. Policy HTML, shown on the
+    same pages, keeps no script element and no data-* attribute, so it cannot forge it."""
+    return mark_safe(  # noqa: S308 - json_script's escaped output, one attribute added
+        json_script(config).replace("<script ", "<script data-consent-config ", 1)
+    )
+
+
 def banner_assets_html(
     request: HttpRequest,
     *,
@@ -265,6 +274,7 @@ def banner_assets_html(
         {
             "banner_html": banner.html(request, csrf_token=csrf_token, next_url=next_url),
             "consent_config": config,
+            "config_script": _config_script(config),
             "css": banner_css(),
             "nonce": nonce,
         },

@@ -4,19 +4,24 @@
 the change it reports; after commit a task delivers it. A failure (mail server down,
 refusing, timing out) is recorded and retried with growing pauses: by the task queue when it
 can schedule (django-tasks-db), and by `manage.py send_queued_emails` in any case.
+
+Subject and text are plain text (autoescaping off); the HTML part is that text escaped as a
+whole, in which only the portal's own links become links: what a visitor typed (a name)
+never becomes markup or a link in a mail sent from the company's address.
 """
 
 import datetime
 import logging
+import secrets
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, transaction
 from django.tasks import default_task_backend, task
-from django.template import TemplateDoesNotExist
-from django.template.defaultfilters import linebreaks, urlize
-from django.template.loader import render_to_string
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone, translation
+from django.utils.html import escape, linebreaks
 from django.utils.safestring import mark_safe
 
 from .models import OutgoingEmail
@@ -41,6 +46,36 @@ def _unsubscribe_headers(to: str) -> dict[str, str]:
     return unsubscribe_headers(preference)
 
 
+def _render_plain(template: str, context: dict) -> str:
+    """A subject or text part: plain text, so nothing in it is HTML-escaped (O'Brien, not
+    O&#x27;Brien). Autoescaping is switched off here, for every mail template, rather than
+    in each template."""
+    return get_template(template).template.render(Context(context, autoescape=False))
+
+
+def _stand_ins(context: dict) -> dict[str, str]:
+    """The portal's own links the caller put into the context (a verification, status or
+    download link: a top-level value starting with PORTAL_BASE_URL), each with a random
+    stand-in no one can type: context key -> stand-in. Values inside objects (a request's
+    name) are never links."""
+    base = settings.PORTAL_BASE_URL + "/"
+    return {
+        key: f"portallink{secrets.token_hex(16)}"
+        for key, value in context.items()
+        if isinstance(value, str) and value.startswith(base)
+    }
+
+
+def _html_body(marked_text: str, links: dict[str, str]) -> str:
+    """The text part as HTML paragraphs: all of it escaped (django.utils.html's linebreaks
+    escapes even text marked safe, unlike urlize), then each stand-in made the link it
+    stands for. Nothing else becomes a link, whatever URL a visitor typed."""
+    body = linebreaks(marked_text.strip(), autoescape=True)
+    for stand_in, url in links.items():
+        body = body.replace(stand_in, f'<a href="{escape(url)}">{escape(url)}</a>')
+    return body
+
+
 def email_queue(
     *,
     to: str,
@@ -56,7 +91,8 @@ def email_queue(
     """Render `<template>_subject.txt` and `.txt` (and `.html` if there is one) and queue.
 
     Call it inside the transaction that makes the change the message reports: the mail is
-    stored with it, or not at all, and is delivered only after commit.
+    stored with it, or not at all, and is delivered only after commit. The HTML part links
+    only the context's top-level values that start with PORTAL_BASE_URL.
     """
     context = {
         "company_name": settings.PORTAL_COMPANY_NAME,
@@ -64,18 +100,28 @@ def email_queue(
         "base_url": settings.PORTAL_BASE_URL,
         **context,
     }
+    stand_ins = _stand_ins(context)
+    links = {stand_in: context[key] for key, stand_in in stand_ins.items()}
     with translation.override(language or translation.get_language()):
-        subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
-        text = render_to_string(f"{template}.txt", context)
+        subject = " ".join(_render_plain(f"{template}_subject.txt", context).split())
+        # The text is rendered once, with the stand-ins for the links: the text part is it
+        # with the links put back, the HTML part is it escaped with the links made links.
+        marked = _render_plain(f"{template}.txt", {**context, **stand_ins})
+        text = marked
+        for stand_in, url in links.items():
+            text = text.replace(stand_in, url)
         try:
             html = render_to_string(f"{template}.html", context)
         except TemplateDoesNotExist:
             # The HTML part is the plain text, escaped, with links and paragraphs, in the
             # portal's mail layout: one wording to keep up to date, not two.
-            body = linebreaks(urlize(text, autoescape=True), autoescape=False)
             html = render_to_string(
                 "email/base.html",
-                {**context, "subject": subject, "body": mark_safe(body)},  # noqa: S308
+                {
+                    **context,
+                    "subject": subject,
+                    "body": mark_safe(_html_body(marked, links)),  # noqa: S308 - escaped
+                },
             )
     email = OutgoingEmail(
         kind=kind,

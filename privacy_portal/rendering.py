@@ -4,6 +4,10 @@ Python-Markdown renders, its `toc` extension gives every heading a stable anchor
 (the Rust `ammonia` sanitizer) removes anything that could run: script and style elements,
 event-handler attributes, `javascript:` and other non-web URL schemes. The policy is written
 by staff, but it is shown to every visitor, so it is treated as untrusted all the same.
+
+Every id in policy HTML starts with `policy-` (a heading's anchor, or an id written in raw
+HTML), and in-policy links `#x` point to `#policy-x`: the policy shares the page with the
+portal's own elements and the cookie banner's module, and cannot name any of them.
 """
 
 import html
@@ -35,6 +39,7 @@ ALLOWED_ATTRIBUTES = {
     **{heading: {"id"} for heading in HEADINGS},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
+ID_PREFIX = "policy-"
 
 
 @dataclass(frozen=True)
@@ -56,12 +61,27 @@ def fill_placeholders(text: str) -> str:
     return text
 
 
+def policy_id(value: str) -> str:
+    """The id an anchor of the policy gets on the page: its own, prefixed, always (an id
+    written as `policy-x` becomes `policy-policy-x`: one rule, no exceptions to forge)."""
+    return ID_PREFIX + value
+
+
+def _attribute(element: str, attribute: str, value: str) -> str:
+    """nh3's attribute filter: ids prefixed, fragment links to them prefixed alike."""
+    if attribute == "id":
+        return policy_id(value)
+    if attribute == "href" and value.startswith("#") and len(value) > 1:
+        return "#" + policy_id(value[1:])
+    return value
+
+
 def _toc_entries(tokens: list[dict]) -> list[TocEntry]:
     # Python-Markdown gives the heading text HTML-escaped; unescape it so the template's
     # own autoescaping is the one and only escaping step.
     return [
         TocEntry(
-            id=token["id"],
+            id=policy_id(token["id"]),
             title=html.unescape(token["name"]),
             children=_toc_entries(token["children"]),
         )
@@ -85,6 +105,7 @@ def render_policy(markdown_text: str) -> RenderedPolicy:
         raw_html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_attribute,
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
     )

@@ -3,6 +3,7 @@
 import re
 import socket
 from html import unescape
+from html.parser import HTMLParser
 
 from django.core import mail
 from django.test import Client
@@ -38,6 +39,70 @@ def link_in_mail(message, path_part: str) -> str:
     """The path of the first link in `message` containing `path_part`."""
     url = re.search(rf"https?://[^\s]+{re.escape(path_part)}[^\s]*", message.body).group(0)
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def hostile_name() -> str:
+    """A name as an attacker would type it into a public form: a hidden link dressed as one
+    of the portal's own, a visible link of their own, and characters HTML escapes (the
+    apostrophe is also a real name's). It has to arrive in every mail as the text typed."""
+    from django.conf import settings
+
+    return (
+        f'<a href="https://evil.example/">{settings.PORTAL_BASE_URL}/requests/status/x</a> '
+        "https://evil.example/x O'Brien & <b>"
+    )
+
+
+# The elements of the mail layout (templates/email/base.html) and of the text made HTML.
+MAIL_LAYOUT_TAGS = {"html", "head", "meta", "title", "body", "div", "p", "br", "hr", "a"}
+
+
+class _MailHTML(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict]] = []
+        self.anchors: list[tuple[str, str]] = []
+        self.text: list[str] = []
+        self._anchor: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+        if tag == "a":
+            self._anchor = []
+            self.anchors.append((dict(attrs).get("href", ""), ""))
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._anchor is not None:
+            self.anchors[-1] = (self.anchors[-1][0], "".join(self._anchor))
+            self._anchor = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._anchor is not None:
+            self._anchor.append(data)
+
+
+def assert_mail_inert(message, *, typed: str | None, subject: str, links: list[str]) -> None:
+    """`message` (as sent) shows what a visitor `typed` (None: a mail that says nothing a
+    visitor typed) as plain text in both parts, and its HTML part links only the portal's
+    own links: one per path prefix in `links`, in order, each showing its own address."""
+    from django.conf import settings
+
+    assert message.subject == subject
+    assert typed is None or typed in message.body  # plain text: as typed, nothing escaped
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    parsed = _MailHTML()
+    parsed.feed(html)
+    parsed.close()
+    assert typed is None or typed in "".join(parsed.text)  # shown, escaped, as text
+    assert {tag for tag, _ in parsed.elements} <= MAIL_LAYOUT_TAGS
+    assert not [attrs for _, attrs in parsed.elements if "evil.example" in str(attrs)]
+    assert len(parsed.anchors) == len(links), parsed.anchors
+    for (href, text), path in zip(parsed.anchors, links, strict=True):
+        assert href.startswith(settings.PORTAL_BASE_URL + path), (href, path)
+        assert text == href
+        assert re.search(rf"^(.*: )?{re.escape(href)}$", message.body, re.MULTILINE)
 
 
 def submit(client: Client, deliver, *, email=ALICE, kind="access", name="Alice", details=""):

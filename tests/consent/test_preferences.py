@@ -25,7 +25,7 @@ from privacy_portal.models import OutgoingEmail
 from privacy_portal.roles import roles_sync
 from requests_app.models import DataSubjectRequest
 from tests.consent.test_registration import ask_parent, register, years_ago
-from tests.helpers import link_in_mail, submit_and_verify
+from tests.helpers import assert_mail_inert, hostile_name, link_in_mail, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 PURPOSES = MarketingPurpose.values
@@ -468,3 +468,27 @@ def test_every_mail_to_a_registrant_carries_one_click_unsubscribe(demo_policy, d
     assert len(to_ann) >= 3  # confirmation, request verification, acknowledgement
     assert all("List-Unsubscribe" in m.extra_headers for m in to_ann)
     assert not any("List-Unsubscribe" in m.extra_headers for m in to_stranger)
+
+
+def test_the_preferences_link_mail_links_only_the_centre(demo_policy, deliver):
+    browser = Client()
+    with deliver():
+        browser.post(
+            "/register/",
+            {
+                "name": hostile_name(),
+                "email": "ann@example.org",
+                "country": "FR",
+                "date_of_birth": years_ago(30).isoformat(),
+            },
+        )
+    with deliver():
+        browser.post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
+
+    with deliver():
+        Client().post("/preferences/", {"email": "ann@example.org"})
+
+    assert MarketingPreference.objects.get().name == hostile_name()
+    assert_mail_inert(
+        mail.outbox[-1], typed=None, subject="Your marketing preferences", links=["/preferences/"]
+    )

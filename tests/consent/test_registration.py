@@ -16,7 +16,7 @@ from consent.ages import DIGITAL_CONSENT_AGES
 from consent.models import ParentalConsent, ParentalConsentEvent, Registration
 from consent.registration import MANAGE, PARENT
 from privacy_portal.links import link_token
-from tests.helpers import link_in_mail, visible_text
+from tests.helpers import assert_mail_inert, hostile_name, link_in_mail, visible_text
 
 pytestmark = pytest.mark.django_db
 
@@ -429,3 +429,52 @@ def test_a_young_persons_own_registration_is_not_purged_before_its_deadline(clie
         client.post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
     child.refresh_from_db()
     assert child.status == "active"
+
+
+def test_a_name_with_markup_arrives_as_plain_text_in_the_registration_mail(
+    client, demo_policy, deliver
+):
+    name = hostile_name()
+
+    register(client, deliver, born=years_ago(30), country="FR", name=name)
+
+    assert Registration.objects.get().name == name
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=name,
+        subject="Please confirm your registration",
+        links=["/register/confirm/"],
+    )
+
+
+def test_a_childs_first_name_with_markup_arrives_as_plain_text_in_the_parents_mails(
+    client, demo_policy, deliver
+):
+    # Only the first word of a child's name is kept, so the attack has no spaces.
+    first_name = """<a/href="https://evil.example/">O'Brien&<b>https://evil.example/x</a>"""
+
+    register(client, deliver, born=years_ago(12), country="DE", name=f"{first_name} Lee")
+    ask_parent(client, deliver)
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=first_name,
+        subject=f"Your consent is asked for {first_name}'s registration",
+        links=["/parental-consent/"],
+    )
+    with deliver():
+        client.post(parent_link(), {"decision": "consent", "is_guardian": "on"})
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=first_name,
+        subject=f"You consented to {first_name}'s registration",
+        links=["/parental-consent/manage/"],
+    )
+    Registration.objects.update(birth_year=TODAY.year - 18)
+    with deliver():
+        call_command("process_coming_of_age", stdout=StringIO())
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=first_name,
+        subject=f"{first_name}: your registration, your decision",
+        links=["/register/own-consent/"],
+    )

@@ -68,6 +68,6 @@ def test_gpc_keeps_marketing_scripts_inert_after_an_earlier_accept(client, demo_
     page = client.get("/privacy/", headers={"Sec-GPC": "1"}).content.decode()
 
     assert 'type="text/plain"' in html
-    config = page.split('id="consent-config" type="application/json">', 1)[1].split("<", 1)[0]
+    config = page.split('data-consent-config type="application/json">', 1)[1].split("<", 1)[0]
     assert '"marketing": false' in config
     assert '"analytics": true' in config

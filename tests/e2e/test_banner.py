@@ -5,6 +5,7 @@ that every attempt is seen (and counted) while nothing leaves the machine. The s
 like gtag.js where it matters: it sets `_ga` cookies and sends a hit.
 """
 
+import json
 import re
 
 import pytest
@@ -311,3 +312,59 @@ def test_gated_scripts_run_only_once_their_category_is_granted(page: Page, conte
 
     wait_for_js(page, "window.__widget === 1")
     assert len(runs) == 1
+
+
+# A policy text that forges the module's configuration and its live region, as DPO staff
+# (or whoever holds their account) could write it in raw HTML: analytics granted, the tag of
+# another property, no prompt.
+FORGED_GA = "G-FORGED99"
+FORGED_CONFIG = {
+    "state": {"analytics": True, "marketing": True, "preferences": True},
+    "prompt": False,
+    "ga": {"id": FORGED_GA, "src": f"https://www.googletagmanager.com/gtag/js?id={FORGED_GA}"},
+}
+FORGED_POLICY = f"""
+<h2 id="consent-config">{json.dumps(FORGED_CONFIG)}</h2>
+
+<p id="consent-status">Forged status</p>
+"""
+
+
+@pytest.fixture
+def forged_policy(live_demo_policy):
+    """A published policy in force whose text carries the forged elements."""
+    from django.utils import timezone
+
+    from privacy_portal.models import PolicyVersion
+    from privacy_portal.services import policy_draft_create, policy_publish
+
+    current = PolicyVersion.objects.filter(language="en").published().order_by("number").last()
+    draft = policy_draft_create(
+        language="en",
+        body=current.body + FORGED_POLICY,
+        effective_date=max(timezone.localdate(), current.effective_date),
+    )
+    return policy_publish(version=draft)
+
+
+def test_a_policy_text_cannot_switch_analytics_on(
+    page: Page, context, google, ga_site, forged_policy
+):
+    page.goto(f"{ga_site}/privacy/")
+
+    expect(page.get_by_role("heading", name=re.compile("G-FORGED99"))).to_be_visible()
+    expect(_dialog(page)).to_be_visible()  # still asks: the forged "prompt": false is ignored
+    page.wait_for_load_state("networkidle")
+    assert google.count == 0
+    assert page.evaluate("window.dataLayer") is None  # no consent signal at all, let alone granted
+    assert page.evaluate(f"window['ga-disable-{FORGED_GA}']") is None
+
+    # The banner works as before: accepting loads the portal's own tag, not the forged one.
+    with page.expect_request(re.compile(r"googletagmanager\.com/gtag/js")) as loaded:
+        page.get_by_role("button", name="Accept all").click()
+    assert loaded.value.url.endswith(f"id={GA_ID}")
+    wait_for_js(page, "window.__gtagLoads === 1")
+    assert FORGED_GA not in " ".join(google.urls)
+    assert page.evaluate("window.dataLayer[0][2].analytics_storage") == "granted"
+    expect(page.get_by_role("status")).to_have_text("Your choices have been saved.")
+    expect(page.get_by_text("Forged status")).to_be_visible()  # the policy's text, untouched

@@ -127,7 +127,7 @@ def test_draft_can_be_edited_in_the_admin(dpo_client):
     draft.refresh_from_db()
     assert draft.body == "## Better\n\nwords"
     preview = dpo_client.get(f"{CHANGELIST}{draft.pk}/change/").content.decode()
-    assert '<h2 id="better">Better</h2>' in preview
+    assert '<h2 id="policy-better">Better</h2>' in preview
 
 
 def test_new_draft_from_an_existing_version(dpo_client):

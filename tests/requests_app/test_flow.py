@@ -30,7 +30,9 @@ from requests_app.models import (
 from tests.helpers import (
     ALICE,
     BOB,
+    assert_mail_inert,
     change_form_data,
+    hostile_name,
     link_in_mail,
     submit,
     submit_and_verify,
@@ -457,3 +459,66 @@ def test_a_formula_planted_through_the_contact_form_is_text_in_the_victims_csv(
     assert (message["message"], message["name"]) == (formula, name)
     # And the summary tells the requester why some cells start with an apostrophe.
     assert "starts with an apostrophe" in archive.read("README.html").decode()
+
+
+def test_a_name_with_markup_arrives_as_plain_text_in_every_request_mail(
+    client, demo_policy, deliver, dpo_client, settings, tmp_path
+):
+    settings.EXPORT_ROOT = tmp_path
+    name = hostile_name()
+    request = submit_and_verify(client, deliver, name=name)
+    verification, acknowledgement = mail.outbox
+    assert_mail_inert(
+        verification, typed=name, subject="Please confirm your request", links=["/requests/verify/"]
+    )
+    reference = request.reference
+    assert_mail_inert(
+        acknowledgement,
+        typed=name,
+        subject=f"We received your request {reference}",
+        links=["/requests/status/"],
+    )
+
+    with deliver():
+        dpo_client.post(ADMIN, {"action": "start_work", "_selected_action": [request.pk]})
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=name,
+        subject=f"Your request {reference}: In progress",
+        links=["/requests/status/"],
+    )
+    # What the DPO writes is shown as text too: a reason may quote what the requester sent.
+    with deliver():
+        dpo_client.post(f"{ADMIN}{request.pk}/extend/", {"months": "1", "reason": name})
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=name,
+        subject=f"We need more time for your request {reference}",
+        links=["/requests/status/"],
+    )
+    with deliver():
+        dpo_client.post(ADMIN, {"action": "build_export", "_selected_action": [request.pk]})
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=name,
+        subject=f"Your data is ready to download ({reference})",
+        links=["/requests/download/"],
+    )
+    with deliver():
+        dpo_client.post(f"{ADMIN}{request.pk}/complete/", {"outcome": name})
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=name,
+        subject=f"Your request {reference} is complete",
+        links=["/requests/download/", "/requests/status/"],
+    )
+
+    rejected = submit_and_verify(Client(), deliver, name=name, email=BOB)
+    with deliver():
+        dpo_client.post(f"{ADMIN}{rejected.pk}/reject/", {"reason": name})
+    assert_mail_inert(
+        mail.outbox[-1],
+        typed=name,
+        subject=f"Your request {rejected.reference}",
+        links=["/requests/status/"],
+    )

@@ -2,7 +2,8 @@
 // <script type="text/plain" data-category> run only once consented; GPC is honoured.
 const $ = (selector, root = document) => root.querySelector(selector);
 const banner = () => $("[data-consent-banner]");
-const config = JSON.parse($("#consent-config")?.textContent || "null");
+// Data attributes, not ids: policy text can make ids.
+const config = JSON.parse($("script[data-consent-config]")?.textContent || "null");
 let { state, ga } = config || {};
 let gaStarted, opener;
 const room = new ResizeObserver(() => $("html").style.setProperty("--cc", banner().offsetHeight + "px"));
@@ -70,7 +71,7 @@ async function send(form, action) {
   banner().outerHTML = body.banner;
   apply();
   toggle(body.prompt);
-  $("#consent-status").textContent = body.message;
+  $("[data-consent-status]").textContent = body.message;
 }
 
 addEventListener("submit", (event) => {
