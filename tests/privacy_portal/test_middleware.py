@@ -91,7 +91,11 @@ def test_healthz_keeps_its_own_503(outage):
     answer = outage["health"]
 
     assert answer["status"] == HTTPStatus.SERVICE_UNAVAILABLE
-    assert json.loads(answer["body"]) == {"status": "error", "database": "unreachable"}
+    assert json.loads(answer["body"]) == {
+        "status": "error",
+        "database": "unreachable",
+        "cache": "ok",
+    }
 
 
 def test_a_database_error_outside_a_view_is_a_503_too():
