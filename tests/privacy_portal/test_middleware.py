@@ -120,3 +120,18 @@ def test_any_other_error_is_still_a_500():
 
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
     assert "Briefly unavailable" not in response.content.decode()
+
+
+def test_the_500_page_does_not_claim_that_what_was_sent_is_safe():
+    """A bug can strike before or after a form's data was committed: the page cannot know."""
+    request = RequestFactory().post("/requests/new/")
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(request)
+
+    page = response.content.decode()
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert "lost" not in page
+    assert "Nothing" not in page
+    assert "we cannot tell whether it was saved" in page
