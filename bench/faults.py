@@ -2,7 +2,7 @@
 middle of an erasure. Each prints its evidence and PASS or FAIL; the exit status is non-zero
 if any fails.
 
-Run: .venv/bin/python bench/faults.py [mail] [database] [erasure]   (default: all three)
+Run: .venv/bin/python bench/faults.py [mail] [database] [erasure] [redis]   (default: all four)
      [--database-url postgres://postgres@127.0.0.1:5432/portal_bench_faults]
 
 Each scenario works on a throw-away database of its own, named after --database-url (or
@@ -25,6 +25,13 @@ erasure   An erasure runs in a child process that is SIGKILLed after every app's
           erased its records, inside the erasure's transaction. Nothing was erased (the
           subject's records are as before, no erasure items, no event); running the erasure
           again completes it, and another person's data is untouched throughout.
+redis     The portal under gunicorn with CACHE_URL on a redis-server of the scenario's own
+          (never a shared one), under a small load of cookie decisions, requests, contact
+          messages and staff sign-ins; Redis is killed, then started again (empty) on the same
+          port. Everything answers as before (no 500, no dropped connection, no stall), every
+          acknowledged submission is stored, /healthz says 200 "degraded" with the cache
+          "unreachable" meanwhile, each worker logs the outage once and its end, and Redis is
+          used again once it is back.
 """
 
 import argparse
@@ -45,10 +52,20 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import quote, urlparse
 
 import psycopg
-from harness import ROOT, Server, csrf_pair, database_name, free_port, recreate_database
+from harness import (
+    ROOT,
+    RedisServer,
+    Server,
+    csrf_pair,
+    database_name,
+    free_port,
+    percentile,
+    recreate_database,
+)
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_faults"
 SUBJECT = "erin@example.org"  # the person whose data is erased
@@ -346,6 +363,45 @@ class Clients:
 PAGES = ["/", "/privacy/", "/cookies/", "/requests/new/", "/privacy/history/"]
 
 
+def requests_stored(db: psycopg.Connection, like: str) -> tuple[dict[str, tuple], int]:
+    """The stored requests from addresses matching `like`, each with its events' actions and
+    its mails' kinds; and the number of mails whose request is missing."""
+    requests = {
+        address: (events, mails)
+        for address, events, mails in db.execute(
+            """
+            SELECT r.email,
+                   array(SELECT action FROM requests_app_requestevent e
+                         WHERE e.request_id = r.id),
+                   array(SELECT kind FROM privacy_portal_outgoingemail m
+                         WHERE m.related = 'requests_app.datasubjectrequest:' || r.id)
+            FROM requests_app_datasubjectrequest r WHERE r.email LIKE %s
+            """,
+            [like],
+        ).fetchall()
+    }
+    orphan_mails = db.execute(
+        """
+        SELECT count(*) FROM privacy_portal_outgoingemail m
+        WHERE m.related LIKE 'requests_app.datasubjectrequest:%%' AND NOT EXISTS (
+            SELECT 1 FROM requests_app_datasubjectrequest r
+            WHERE m.related = 'requests_app.datasubjectrequest:' || r.id)
+        """
+    ).fetchone()[0]
+    return requests, orphan_mails
+
+
+def decisions_logged(db: psycopg.Connection, consent_ids: list[str]) -> set[str]:
+    """Which of these consent ids have a row in the consent log."""
+    return {
+        str(consent_id)
+        for (consent_id,) in db.execute(
+            "SELECT consent_id FROM consent_consentrecord WHERE consent_id = ANY(%s::uuid[])",
+            [consent_ids],
+        ).fetchall()
+    }
+
+
 def scenario_database(database_url: str, log) -> bool:
     report = Report("database going away")
     if not database_url.startswith("postgres"):
@@ -416,34 +472,8 @@ def scenario_database(database_url: str, log) -> bool:
         key for kind, key, status in clients.answers if kind == "decision" and status == 200
     ]
     with psycopg.connect(database_url, autocommit=True) as db:
-        requests = {
-            address: (events, mails)
-            for address, events, mails in db.execute(
-                """
-                SELECT r.email,
-                       array(SELECT action FROM requests_app_requestevent e
-                             WHERE e.request_id = r.id),
-                       array(SELECT kind FROM privacy_portal_outgoingemail m
-                             WHERE m.related = 'requests_app.datasubjectrequest:' || r.id)
-                FROM requests_app_datasubjectrequest r WHERE r.email LIKE 'away-%%'
-                """
-            ).fetchall()
-        }
-        orphan_mails = db.execute(
-            """
-            SELECT count(*) FROM privacy_portal_outgoingemail m
-            WHERE m.related LIKE 'requests_app.datasubjectrequest:%%' AND NOT EXISTS (
-                SELECT 1 FROM requests_app_datasubjectrequest r
-                WHERE m.related = 'requests_app.datasubjectrequest:' || r.id)
-            """
-        ).fetchone()[0]
-        logged = {
-            str(consent_id)
-            for (consent_id,) in db.execute(
-                "SELECT consent_id FROM consent_consentrecord WHERE consent_id = ANY(%s::uuid[])",
-                [decisions],
-            ).fetchall()
-        }
+        requests, orphan_mails = requests_stored(db, "away-%")
+        logged = decisions_logged(db, decisions)
     half_written = [
         address
         for address, (events, mails) in requests.items()
@@ -573,6 +603,270 @@ def scenario_erasure(database_url: str, log) -> bool:
     return report.verdict()
 
 
+# --- d) the shared cache (Redis) goes away -------------------------------------------------
+
+STAFF = ("redis-staff", secrets.token_urlsafe(16))  # user name, password
+STAFF_CREATE = (
+    "from django.contrib.auth.models import User; "
+    "User.objects.create_superuser({0!r}, 'redis-staff@example.org', {1!r})"
+)
+UNREACHABLE_LOGGED = "The shared cache (Redis) is unreachable"
+BACK_LOGGED = "The shared cache (Redis) is back"
+
+
+class Answer(NamedTuple):
+    phase: str  # before, during (Redis away) or after (Redis back)
+    kind: str
+    key: str  # the address, consent id or "" that finds its row
+    status: int
+    seconds: float
+
+
+class LoadAcrossOutage(Clients):
+    """Visitors deciding about cookies and submitting requests and contact messages, and a
+    staff member signing in (and once with a wrong password) to open the admin, each answer
+    kept with the phase it started in and how long it took."""
+
+    def __init__(self, port: int, count: int = 3):
+        super().__init__(port, count)
+        self.phase = "before"
+        self.timed: list[Answer] = []
+        self.threads.append(threading.Thread(target=self.staff))
+
+    def send(self, kind: str, key: str, call: Callable[..., tuple], *args, **kwargs) -> tuple:
+        """Make one call, keeping its answer (a decision's key is the consent id it got)."""
+        phase, started = self.phase, time.perf_counter()
+        status, headers, body = call(*args, **kwargs)
+        if kind == "decision":
+            key = json.loads(body).get("consentId", "") if status == 200 else ""
+        self.timed.append(Answer(phase, kind, key, status, time.perf_counter() - started))
+        return status, headers, body
+
+    def run(self) -> None:
+        browser = Browser(self.port)
+        while not self.stop.is_set():
+            with self.lock:
+                number = next(self.numbers)
+            address = f"redis-{number:05d}@example.org"
+            self.send("request", address, browser.submit_request, address)
+            self.send("decision", "", browser.decide)
+            fields = {"name": "Fault Tester", "email": address, "message": "Hello", "website": ""}
+            self.send("contact", address, browser.post, "/contact/", fields)
+            time.sleep(0.02)
+
+    def staff(self) -> None:
+        login = "/admin/login/?next=/admin/"
+        while not self.stop.is_set():
+            try:
+                browser = Browser(self.port)
+            except (AttributeError, TypeError):  # the page with the form failed: no token
+                self.timed.append(Answer(self.phase, "sign-in page", "", 0, 0.0))
+                time.sleep(0.2)
+                continue
+            wrong = {"username": STAFF[0], "password": "not the password"}
+            self.send("failed sign-in", "", browser.post, login, wrong)
+            right = {"username": STAFF[0], "password": STAFF[1]}
+            status, headers, _body = self.send("sign-in", "", browser.post, login, right)
+            cookies = " ".join(headers.get_all("Set-Cookie") or []) if status == 302 else ""
+            if session := re.search(r"sessionid=([^;]+)", cookies):
+                cookie = {"Cookie": f"sessionid={session.group(1)}"}
+                self.send("admin page", "", fetch, self.port, "GET", "/admin/", headers=cookie)
+            time.sleep(0.2)
+
+
+def statuses_by_phase(answers: list[Answer]) -> dict[str, dict[int, int]]:
+    """How many answers of each status in each phase."""
+    counts: dict[str, dict[int, int]] = {}
+    for answer in answers:
+        by_status = counts.setdefault(answer.phase, {})
+        by_status[answer.status] = by_status.get(answer.status, 0) + 1
+    return counts
+
+
+def latencies(answers: list[Answer], phase: str) -> str:
+    """p50 / p99 / slowest answer of a phase in ms (sign-ins left out: they hash a password)."""
+    seconds = sorted(a.seconds for a in answers if a.phase == phase and "sign-in" not in a.kind)
+    if not seconds:
+        return "none"
+    p50, p99 = percentile(seconds, 0.5), percentile(seconds, 0.99)
+    return f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, slowest {seconds[-1] * 1000:.0f} ms"
+
+
+def health(port: int) -> tuple[int, dict]:
+    status, _headers, body = fetch(port, "GET", "/healthz")
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, {"body": body[:80]}
+
+
+PHASES = ("before", "killed", "restarted", "frozen", "thawed")
+
+
+def scenario_redis(database_url: str, log) -> bool:
+    report = Report("shared cache (Redis) going away")
+    if not database_url.startswith("postgres"):
+        report.check("runs on PostgreSQL only", False, database_url)
+        return report.verdict()
+    recreate_database(database_url)
+    log.flush()
+    log_start = log.tell()
+    workers = 2
+    degraded = {"status": "degraded", "database": "ok", "cache": "unreachable"}
+    with RedisServer(free_port()) as redis:
+        # A TOTP code is good once, so the staff member signs in with the password alone;
+        # what a sign-in asks of the cache (its failure throttle) is the same either way.
+        # Failed sign-ins are counted but never refuse the right password.
+        env = {
+            "CACHE_URL": redis.url,
+            "ADMIN_REQUIRE_OTP": "false",
+            "LOGIN_FAILURES_PER_USERNAME": "1000000",
+            "LOGIN_FAILURES_PER_IP": "1000000",
+        }
+        with Server(database_url, workers, env=env, log=log) as server:
+            server.manage("shell", "-c", STAFF_CREATE.format(*STAFF))
+            port = server.port
+
+            def back(label: str) -> None:
+                since = time.monotonic()
+                ok = wait_for(lambda: health(port)[1].get("cache") == "ok", 10, interval=0.1)
+                report.check(
+                    f"/healthz says the cache is ok again once Redis is {label}",
+                    bool(ok),
+                    f"after {time.monotonic() - since:.1f} s",
+                )
+
+            with LoadAcrossOutage(port) as load:
+                time.sleep(2)
+                keys = redis.keys()
+                report.check(
+                    "before: the portal keeps pages, versions and rate limits in Redis",
+                    health(port) == (200, {"status": "ok", "database": "ok", "cache": "ok"})
+                    and bool(keys),
+                    f"{len(keys)} keys",
+                )
+
+                load.phase = "killed"
+                redis.kill()
+                time.sleep(0.5)
+                pages = {path: fetch(port, "GET", path)[0] for path in PAGES}
+                report.check(
+                    "pages answer 200 while Redis is away", set(pages.values()) == {200}, pages
+                )
+                answer = health(port)
+                report.check(
+                    "/healthz answers 200 with the cache unreachable",
+                    answer == (200, degraded),
+                    answer,
+                )
+                time.sleep(3.5)
+
+                load.phase = "restarted"
+                redis.start()  # on the same port, empty
+                back("started again")
+                time.sleep(2.5)
+                keys = redis.keys()
+                report.check(
+                    "the portal uses the restarted Redis: rate limits count there again",
+                    any("ratelimit" in key for key in keys),
+                    f"{len(keys)} keys, {sum('ratelimit' in key for key in keys)} rate limits",
+                )
+
+                load.phase = "frozen"  # SIGSTOP: connections accepted, never answered
+                redis.freeze()
+                time.sleep(0.5)
+                answer = health(port)
+                report.check(
+                    "a frozen Redis: /healthz answers 200 with the cache unreachable",
+                    answer == (200, degraded),
+                    answer,
+                )
+                time.sleep(3)
+                load.phase = "thawed"
+                redis.thaw()
+                back("answering again")
+                time.sleep(2.5)
+
+    answers = load.timed
+    report.check(
+        "every answer a success in every phase: no 500, no dropped connection",
+        all(a.status in (200, 302, 303) for a in answers)
+        and {a.phase for a in answers} == set(PHASES),
+        statuses_by_phase(answers),
+    )
+    median = {
+        phase: percentile(
+            sorted(a.seconds for a in answers if a.phase == phase and "sign-in" not in a.kind),
+            0.5,
+        )
+        for phase in PHASES
+    }
+    # Without the short timeouts a frozen Redis would hold requests until the client gave up
+    # (no answer: the check above); without the pause between attempts each cache call
+    # would wait for its timeout, and most answers would take longer by several times 0.2 s.
+    report.check(
+        "no stall: while Redis is away the median answer is no slower than before + 0.2 s",
+        all(median[phase] <= median["before"] + 0.2 for phase in ("killed", "frozen")),
+        "; ".join(f"{phase}: {latencies(answers, phase)}" for phase in PHASES),
+    )
+    acknowledged = {
+        kind: [a.key for a in answers if a.kind == kind and a.status == code]
+        for kind, code in (("request", 303), ("decision", 200), ("contact", 303))
+    }
+    with psycopg.connect(database_url, autocommit=True) as db:
+        requests, orphan_mails = requests_stored(db, "redis-%")
+        logged = decisions_logged(db, acknowledged["decision"])
+        messages = {
+            email
+            for (email,) in db.execute(
+                "SELECT email FROM requests_app_contactmessage WHERE email LIKE 'redis-%%'"
+            ).fetchall()
+        }
+        sessions = db.execute("SELECT count(*) FROM django_session").fetchone()[0]
+    complete = [
+        address
+        for address in acknowledged["request"]
+        if requests.get(address) == (["submitted"], ["request_verification"])
+    ]
+    report.check(
+        "every request answered 303 is stored with its event and its mail",
+        len(complete) == len(acknowledged["request"]) and orphan_mails == 0,
+        f"{len(acknowledged['request'])} acknowledged, {len(complete)} stored complete, "
+        f"{orphan_mails} orphan mails",
+    )
+    report.check(
+        "every decision answered 200 has its log row",
+        len(logged) == len(acknowledged["decision"]),
+        f"{len(acknowledged['decision'])} acknowledged, {len(logged)} logged",
+    )
+    report.check(
+        "every contact message answered 303 is stored",
+        set(acknowledged["contact"]) <= messages,
+        f"{len(acknowledged['contact'])} acknowledged, {len(messages)} stored",
+    )
+    signed_in = [a for a in answers if a.kind == "sign-in" and a.status == 302]
+    opened = [a for a in answers if a.kind == "admin page" and a.status == 200]
+    away = [a for a in signed_in if a.phase in ("killed", "frozen")]
+    report.check(
+        "every sign-in answered 302 has its session and opens the admin, Redis away or not",
+        len(signed_in) == sessions == len(opened) and bool(away),
+        f"{len(signed_in)} sign-ins ({len(away)} while Redis was away), {sessions} sessions, "
+        f"the admin opened {len(opened)} times",
+    )
+    log.flush()
+    with open(log.name) as server_log:
+        server_log.seek(log_start)
+        lines = server_log.read().splitlines()
+    outages = sum(UNREACHABLE_LOGGED in line for line in lines)
+    ends = sum(BACK_LOGGED in line for line in lines)
+    report.check(
+        "each worker logged each outage once, and its end",
+        2 <= outages <= 2 * workers and 2 <= ends <= 2 * workers,
+        f"{outages} outage lines, {ends} end lines from {workers} workers and 2 outages",
+    )
+    return report.verdict()
+
+
 # --- the child's roles (Django set up in the child only) ------------------------------------
 
 
@@ -664,7 +958,9 @@ def child(role: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scenarios", nargs="*", help="mail, database, erasure (default: all)")
+    parser.add_argument(
+        "scenarios", nargs="*", help="mail, database, erasure, redis (default: all)"
+    )
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -681,6 +977,7 @@ def main() -> int:
         "mail": lambda log: scenario_mail(named("mail"), log),
         "database": lambda log: scenario_database(named("away"), log),
         "erasure": lambda log: scenario_erasure(named("erasure"), log),
+        "redis": lambda log: scenario_redis(named("redis"), log),
     }
     chosen = args.scenarios or list(scenarios)
     if unknown := set(chosen) - set(scenarios):

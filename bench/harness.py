@@ -1,5 +1,6 @@
 """What the benchmarks and fault scenarios share: a throw-away PostgreSQL database, the
-portal under gunicorn with production settings, a browser's CSRF pair, a keep-alive driver.
+portal under gunicorn with production settings, a redis-server of one's own, a browser's
+CSRF pair, a keep-alive driver.
 
 Scripts in bench/ import it as `harness` (they run as `python bench/<name>.py`, so this
 folder is first on sys.path); the tests import it as `bench.harness`.
@@ -174,6 +175,72 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.static_root, ignore_errors=True)
+
+
+class RedisServer:
+    """A redis-server of one's own on `port` (never the shared one), without persistence:
+    stopped or killed for an outage, frozen for a Redis that accepts connections but does not
+    answer, started again on the same port (empty) for its return."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                *("--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 5
+        while not self.answers():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.005)
+
+    def __enter__(self) -> "RedisServer":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)  # a frozen server cannot end
+            self.process.terminate()
+            self.process.wait(5)
+            self.process = None
+
+    def kill(self) -> None:
+        """End it as a crash would (SIGKILL): its data is gone."""
+        self.process.kill()
+        self.process.wait(5)
+        self.process = None
+
+    def freeze(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def answers(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def keys(self, pattern: str = "*") -> list[str]:
+        import redis
+
+        with redis.Redis("127.0.0.1", self.port, socket_timeout=1) as client:
+            return sorted(key.decode() for key in client.scan_iter(pattern))
 
 
 def csrf_pair(port: int) -> tuple[str, str]:

@@ -3,7 +3,8 @@
 A fixed window per (scope, key): the first hit adds the counter, later hits increment it
 atomically (cache.add / cache.incr are atomic in Redis and in the local-memory cache), so
 two app servers sharing Redis (CACHE_URL) count together. Keys are hashed: no address is
-stored.
+stored. While Redis is away each process counts on its own (privacy_portal/shared_cache.py),
+so a limit is then granted once per process: a documented trade for not failing requests.
 
 Two layers use it:
 - `RateLimitMiddleware` counts every public POST and every request to a page reached by a

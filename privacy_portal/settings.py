@@ -133,6 +133,10 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://privacy-p
 for _option in ("key_prefix", "timeout", "version"):
     if _option in CACHES["default"]:
         CACHES["default"][_option.upper()] = CACHES["default"].pop(_option)
+# Redis through the portal's backend: short timeouts, and this process's memory answers while
+# Redis is away, so its outage fails no request (privacy_portal/shared_cache.py).
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "privacy_portal.shared_cache.RedisCache"
 
 # --- E-mail (Django 6.1 mailers) --------------------------------------------------------------
 _email_url = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")

@@ -15,6 +15,7 @@ from . import selectors
 from .caching import conditional_page, page_etag, rendered_policy
 from .diff import diff_policies
 from .models import PolicyVersion
+from .shared_cache import shared_cache_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -123,15 +124,27 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the app and its database answer, 503 otherwise (for load balancers)."""
+    """200 while the instance can serve, 503 when its database does not answer (for load
+    balancers).
+
+    The shared cache being away is reported ("status": "degraded", "cache": "unreachable")
+    with a 200: the instance still serves every page and saves every form without it
+    (privacy_portal/shared_cache.py), and every instance shares the one cache, so taking
+    them out of rotation for it would turn a slower portal into none.
+    """
+    database = "ok"
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
         logger.exception("Health check: the database does not answer")
-        return JsonResponse(
-            {"status": "error", "database": "unreachable"},
-            status=HTTPStatus.SERVICE_UNAVAILABLE,
-        )
-    return JsonResponse({"status": "ok", "database": "ok"})
+        database = "unreachable"
+    cache = "ok" if shared_cache_reachable() else "unreachable"
+    if cache != "ok":
+        logger.warning("Health check: the shared cache does not answer; serving without it")
+    if database != "ok":
+        status, code = "error", HTTPStatus.SERVICE_UNAVAILABLE
+    else:
+        status, code = ("ok" if cache == "ok" else "degraded"), HTTPStatus.OK
+    return JsonResponse({"status": status, "database": database, "cache": cache}, status=code)

@@ -113,6 +113,15 @@ def redis_cache():
         forget()
 
 
+@pytest.fixture
+def redis_server():
+    """A redis-server of this test's own on a free port, to stop, freeze and restart."""
+    from bench.harness import RedisServer, free_port
+
+    with RedisServer(free_port()) as server:
+        yield server
+
+
 @dataclass(frozen=True)
 class RedisCache:
     url: str

@@ -92,7 +92,11 @@ def test_healthz_keeps_its_own_503(outage):
     answer = outage["health"]
 
     assert answer["status"] == HTTPStatus.SERVICE_UNAVAILABLE
-    assert json.loads(answer["body"]) == {"status": "error", "database": "unreachable"}
+    assert json.loads(answer["body"]) == {
+        "status": "error",
+        "database": "unreachable",
+        "cache": "ok",
+    }
 
 
 def test_a_database_error_outside_a_view_is_a_503_too():
@@ -117,3 +121,18 @@ def test_any_other_error_is_still_a_500():
 
     assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
     assert "Briefly unavailable" not in visible_text(response.content.decode())
+
+
+def test_the_500_page_does_not_claim_that_what_was_sent_is_safe():
+    """A bug can strike before or after a form's data was committed: the page cannot know."""
+    request = RequestFactory().post("/requests/new/")
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        response = server_error(request)
+
+    page = visible_text(response.content.decode())
+    assert response.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert "lost" not in page
+    assert "Nothing" not in page
+    assert "we cannot tell whether it was saved" in page

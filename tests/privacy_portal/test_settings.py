@@ -97,7 +97,7 @@ def test_healthz_is_503_when_the_database_does_not_answer(database_url):
     assert result.returncode == 0, result.stderr
     status, body = result.stdout.strip().splitlines()[-1].split(" ", 1)
     assert status == "503"
-    assert json.loads(body) == {"status": "error", "database": "unreachable"}
+    assert json.loads(body) == {"status": "error", "database": "unreachable", "cache": "ok"}
 
 
 def test_collectstatic_writes_hashed_and_compressed_files(tmp_path: Path):

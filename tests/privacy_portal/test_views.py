@@ -220,7 +220,7 @@ def test_healthz_answers_200_with_the_database(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 def test_post_to_policy_page_is_405(client, demo_policy):
