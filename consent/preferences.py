@@ -121,16 +121,31 @@ def preference_from_unsubscribe_link(token: str) -> tuple[MarketingPreference, s
 # --- Writes ------------------------------------------------------------------------------------
 
 
-def preference_ensure(*, email: str, name: str = "", language: str = "") -> MarketingPreference:
-    """The row of an address, created (with no choices made) if there is none yet."""
+def preference_ensure(*, email: str) -> MarketingPreference:
+    """The row of an address, created (no name, no choice made) if there is none yet.
+
+    It never changes an existing row: an unconfirmed sign-up calls it (so that its
+    confirmation mail can carry a one-click unsubscribe), and whoever typed the address may
+    not own it. The name and language come with a confirmed registration
+    (`preference_identify`). One statement that inserts or ignores, then one read, whether
+    or not the address is known: the sign-up takes the same time either way.
+    """
     email = email_normalise(email)
-    preference, created = MarketingPreference.objects.get_or_create(
-        email_hash=email_hash(email),
-        defaults={"email": email, "name": name, "language": language or settings.LANGUAGE_CODE},
-    )
-    if not created and not preference.erased_at and name and preference.name != name:
-        preference.name = name
-        preference.save(update_fields=["name", "updated_at"])
+    address_hash = email_hash(email)
+    new = MarketingPreference(email=email, email_hash=address_hash, language=settings.LANGUAGE_CODE)
+    MarketingPreference.objects.bulk_create([new], ignore_conflicts=True)
+    return MarketingPreference.objects.get(email_hash=address_hash)
+
+
+def preference_identify(
+    *, preference: MarketingPreference, name: str, language: str
+) -> MarketingPreference:
+    """Name the person and the language they write in. Only for someone whose address is
+    confirmed (a confirmed registration): an unconfirmed form never renames anyone."""
+    if preference.erased_at or (preference.name, preference.language) == (name, language):
+        return preference
+    preference.name, preference.language = name, language
+    preference.save(update_fields=["name", "language", "updated_at"])
     return preference
 
 
@@ -174,10 +189,12 @@ def marketing_preferences_set(
 
 
 def marketing_registration_apply(*, registration: Registration) -> MarketingPreference:
-    """A confirmed registration's choices become the person's preferences. A ticked box is
-    a yes; an unticked one is a no only where boxes start ticked (opt-out)."""
-    preference = preference_ensure(
-        email=registration.email, name=registration.name, language=registration.language
+    """A confirmed registration's name, language and choices become the person's. A ticked
+    box is a yes; an unticked one is a no only where boxes start ticked (opt-out)."""
+    preference = preference_identify(
+        preference=preference_ensure(email=registration.email),
+        name=registration.name,
+        language=registration.language,
     )
     if preference.erased_at:
         # Someone erased stays on the suppression list, whatever a new sign-up ticks.

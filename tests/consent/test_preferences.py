@@ -14,6 +14,7 @@ from django.test import Client
 from consent.marketing import MarketingPurpose
 from consent.models import MarketingPreference, PreferenceChange, Registration
 from consent.preferences import (
+    FIELDS,
     PREFERENCES_LINK,
     UNSUBSCRIBE_LINK,
     marketing_allowed,
@@ -410,3 +411,73 @@ def test_every_mail_to_a_registrant_carries_one_click_unsubscribe(demo_policy, d
     assert len(to_ann) >= 3  # confirmation, request verification, acknowledgement
     assert all("List-Unsubscribe" in m.extra_headers for m in to_ann)
     assert not any("List-Unsubscribe" in m.extra_headers for m in to_stranger)
+
+
+def test_an_unconfirmed_sign_up_changes_nothing_a_confirmed_registrant_holds(
+    demo_policy, deliver, marketing_client
+):
+    # Issue 13, finding 3: posting /register/ with a subscriber's address renamed them.
+    registrant(deliver, "ann@example.org", ticked=("email", "research"))
+    preference = preference_for("ann@example.org")
+    before = MarketingPreference.objects.filter(pk=preference.pk).values().get()
+    history = list(preference.changes.values())
+    registration = Registration.objects.values().get()
+
+    with deliver():
+        response = Client(headers={"Accept-Language": "de"}).post(
+            "/register/",
+            {
+                "name": "Mallory",
+                "email": "ann@example.org",
+                "country": "DE",
+                "date_of_birth": years_ago(30).isoformat(),
+                "marketing_phone": "on",
+                "marketing_partners": "on",
+            },
+        )
+
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert MarketingPreference.objects.filter(pk=preference.pk).values().get() == before
+    assert list(preference.changes.values()) == history
+    assert Registration.objects.filter(pk=registration["id"]).values().get() == registration
+    for page in (f"{ADMIN}{preference.pk}/change/", f"{ADMIN}?q=ann%40example.org"):
+        shown = marketing_client.get(page).content.decode()
+        assert "Ann" in shown
+        assert "Mallory" not in shown
+    assert not marketing_allowed("ann@example.org", "phone")
+
+    # The owner of the address confirms the new registration: now it counts.
+    with deliver():
+        Client().post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
+
+    preference.refresh_from_db()
+    assert (preference.name, preference.language) == ("Mallory", "de")
+    assert (preference.allow_email, preference.allow_research) == (True, True)  # unticked, opt-in
+    assert (preference.allow_phone, preference.allow_partners) == (True, True)
+    assert actors("ann@example.org")[len(history) :] == [
+        ("registration", "phone", True),
+        ("registration", "partners", True),
+    ]
+
+
+def test_an_unconfirmed_sign_up_leaves_a_marketing_record_with_no_name_or_choice(
+    demo_policy, deliver
+):
+    with deliver():
+        Client().post(
+            "/register/",
+            {
+                "name": "Ann",
+                "email": "ann@example.org",
+                "country": "FR",
+                "date_of_birth": years_ago(30).isoformat(),
+                "marketing_email": "on",
+            },
+        )
+
+    preference = preference_for("ann@example.org")
+    assert (preference.name, preference.language) == ("", "en")
+    assert [getattr(preference, field) for field in FIELDS.values()] == [None] * len(FIELDS)
+    assert not preference.changes.exists()
+    # The confirmation mail still offers a one-click unsubscribe for that record.
+    assert "/unsubscribe/" in mail.outbox[-1].extra_headers["List-Unsubscribe"]

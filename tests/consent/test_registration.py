@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from consent.ages import DIGITAL_CONSENT_AGES
-from consent.models import ParentalConsent, ParentalConsentEvent, Registration
+from consent.models import MarketingPreference, ParentalConsent, ParentalConsentEvent, Registration
 from consent.registration import MANAGE, PARENT
 from privacy_portal.links import link_token
 from tests.helpers import link_in_mail
@@ -429,3 +429,21 @@ def test_a_young_persons_own_registration_is_not_purged_before_its_deadline(clie
         client.post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
     child.refresh_from_db()
     assert child.status == "active"
+
+
+def test_a_young_persons_unconfirmed_address_changes_no_existing_marketing_record(
+    client, child, deliver
+):
+    # Issue 13, finding 3: the address a young person gives is not confirmed yet either.
+    _came_of_age(client, child, deliver)
+    own_consent = link_in_mail(mail.outbox[-1], "/register/own-consent/")
+    register(Client(), deliver, born=years_ago(40), country="FR", email="kim.lee@example.org")
+    with deliver():
+        Client().post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
+    before = MarketingPreference.objects.values().get()
+
+    with deliver():
+        client.post(own_consent, {"email": "kim.lee@example.org"})
+
+    assert MarketingPreference.objects.values().get() == before
+    assert mail.outbox[-1].to == ["kim.lee@example.org"]
