@@ -447,3 +447,19 @@ def test_a_young_persons_unconfirmed_address_changes_no_existing_marketing_recor
 
     assert MarketingPreference.objects.values().get() == before
     assert mail.outbox[-1].to == ["kim.lee@example.org"]
+
+
+def test_a_young_persons_own_address_cannot_be_an_address_literal(client, child, deliver):
+    _came_of_age(client, child, deliver)
+    own_consent = link_in_mail(mail.outbox[-1], "/register/own-consent/")
+    sent = len(mail.outbox)
+
+    response = client.post(own_consent, {"email": "kim@[127.0.0.1]"})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "addresses at an IP address or at localhost are not accepted" in (
+        response.content.decode()
+    )
+    child.refresh_from_db()
+    assert (child.status, child.email) == ("awaiting_own_consent", "")
+    assert len(mail.outbox) == sent
