@@ -15,12 +15,14 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privacy_portal.hashing import email_hash, email_normalise
 from privacy_portal.links import LinkError, link_payload, link_token
+from privacy_portal.outbox import email_queue
 
 from .marketing import MarketingPurpose, marketing_default
 from .models import ConsentSubject, MarketingPreference, PreferenceChange, Registration
@@ -116,6 +118,43 @@ def preference_from_unsubscribe_link(token: str) -> tuple[MarketingPreference, s
     if payload.get("u") not in MarketingPurpose.values:
         raise LinkError(_("This link is not valid."))
     return _preference_from(payload), payload["u"]
+
+
+def preferences_link_request(*, email: str) -> None:
+    """Someone asked for a link to the preference centre of `email`: look it up and mail it
+    in a task, after commit.
+
+    The request does the same work whatever the address (no look-up, no mail rendered): a
+    page that answered a known address later than an unknown one would tell anyone which
+    addresses we know. Only the keyed hash goes to the task queue, so the queue's table
+    never holds the address of someone we do not know.
+    """
+    address_hash = email_hash(email)
+    transaction.on_commit(lambda: preferences_link_send.enqueue(address_hash))
+
+
+@task
+def preferences_link_send(address_hash: str) -> bool:
+    """Mail the preference-centre link to the address with this keyed hash, if we know it
+    (and it was not erased). True if a mail was queued."""
+    preference = (
+        MarketingPreference.objects.filter(email_hash=address_hash, erased_at__isnull=True)
+        .exclude(email="")
+        .first()
+    )
+    if preference is None:
+        return False
+    with transaction.atomic():
+        email_queue(
+            to=preference.email,
+            template="consent/email/preferences_link",
+            context={"preference": preference, "link": preferences_url(preference)},
+            kind="preferences_link",
+            purpose="registration",
+            language=preference.language,
+            related=f"consent.marketingpreference:{preference.pk}",
+        )
+    return True
 
 
 # --- Writes ------------------------------------------------------------------------------------

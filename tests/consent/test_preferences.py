@@ -3,13 +3,17 @@
 import csv
 import html
 import io
+import re
 from http import HTTPStatus
 
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail, signing
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from consent.marketing import MarketingPurpose
 from consent.models import MarketingPreference, PreferenceChange, Registration
@@ -481,3 +485,41 @@ def test_an_unconfirmed_sign_up_leaves_a_marketing_record_with_no_name_or_choice
     assert not preference.changes.exists()
     # The confirmation mail still offers a one-click unsubscribe for that record.
     assert "/unsubscribe/" in mail.outbox[-1].extra_headers["List-Unsubscribe"]
+
+
+def statements(queries) -> list[str]:
+    """The SQL a request ran, with its values blanked: what work, not on which row."""
+    return [re.sub(r"'[^']*'|\b\d+\b", "?", query["sql"]) for query in queries]
+
+
+def test_the_link_request_does_the_same_work_for_known_and_unknown_addresses(
+    demo_policy, deliver, settings, django_capture_on_commit_callbacks
+):
+    # Issue 13, finding 11: a known address was answered after rendering and storing its
+    # mail, an unknown one at once; the time told them apart.
+    registrant(deliver, "ann@example.org")
+    sent, queued = len(mail.outbox), OutgoingEmail.objects.count()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # production
+    work = {}
+    for address in ("ann@example.org", "nobody@example.org"):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = Client().post("/preferences/", {"email": address})
+        assert response.headers["Location"] == "/preferences/sent/"
+        work[address] = statements(queries)
+
+    assert work["ann@example.org"] == work["nobody@example.org"]
+    assert (len(mail.outbox), OutgoingEmail.objects.count()) == (sent, queued)  # nothing rendered
+    assert "INSERT" in " ".join(work["nobody@example.org"])  # one task each, known or not
+    tasks = list(DBTaskResult.objects.values_list("args_kwargs", flat=True))
+    assert len(tasks) == 2
+    assert "example.org" not in str(tasks)  # the queue holds keyed hashes, not addresses
+
+    for _ in range(2):  # the worker runs the look-ups, then delivers what they queued
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    assert [message.to for message in mail.outbox[sent:]] == [["ann@example.org"]]
+    assert "/preferences/" in mail.outbox[-1].body
