@@ -3,7 +3,6 @@
 import csv
 import html
 import io
-import re
 from http import HTTPStatus
 
 import pytest
@@ -30,7 +29,7 @@ from privacy_portal.models import OutgoingEmail
 from privacy_portal.roles import roles_sync
 from requests_app.models import DataSubjectRequest
 from tests.consent.test_registration import ask_parent, register, years_ago
-from tests.helpers import link_in_mail, submit_and_verify
+from tests.helpers import link_in_mail, statements, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 PURPOSES = MarketingPurpose.values
@@ -485,12 +484,6 @@ def test_an_unconfirmed_sign_up_leaves_a_marketing_record_with_no_name_or_choice
     assert not preference.changes.exists()
     # The confirmation mail still offers a one-click unsubscribe for that record.
     assert "/unsubscribe/" in mail.outbox[-1].extra_headers["List-Unsubscribe"]
-
-
-def statements(queries) -> list[str]:
-    """The SQL a request ran, with its values (and savepoint names) blanked: what work, not
-    on which row."""
-    return [re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", query["sql"]) for query in queries]
 
 
 def test_the_link_request_does_the_same_work_for_known_and_unknown_addresses(

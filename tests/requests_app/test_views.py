@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from privacy_portal.models import OutgoingEmail
 from requests_app import tokens
 from requests_app.models import ContactMessage, DataSubjectRequest
-from tests.consent.test_preferences import registrant, statements
-from tests.helpers import ALICE, link_in_mail, submit, submit_and_verify
+from tests.consent.test_preferences import registrant
+from tests.helpers import ALICE, link_in_mail, statements, submit, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 
