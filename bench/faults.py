@@ -880,7 +880,7 @@ def child(role: str) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
-    from consent.preferences import preference_ensure
+    from consent.preferences import preference_ensure, preference_identify
     from requests_app.models import DataSubjectRequest, ErasureItem, RequestEvent
     from requests_app.registry import DataSource, data_sources
     from requests_app.services import (
@@ -907,7 +907,8 @@ def child(role: str) -> int:
         for address, name in ((SUBJECT, "Erin"), (BYSTANDER, "Otto")):
             contact_message_submit(name=name, email=address, message="About cookies", language="en")
             users.create_user(name.lower(), address, None, first_name=name)
-            preference_ensure(email=address, name=name)
+            preference = preference_ensure(email=address)
+            preference_identify(preference=preference, name=name, language="en")
             earlier = request_submit(kind="access", name=name, email=address, language="en")
             request_reject(request=request_verify(request=earlier), by=dpo, reason="Duplicate")
         request = request_submit(kind="erasure", name="Erin", email=SUBJECT, language="en")

@@ -15,12 +15,14 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.tasks import task
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from privacy_portal.hashing import email_hash, email_normalise
 from privacy_portal.links import LinkError, link_payload, link_token
+from privacy_portal.outbox import email_queue
 
 from .marketing import MarketingPurpose, marketing_default
 from .models import ConsentSubject, MarketingPreference, PreferenceChange, Registration
@@ -118,19 +120,71 @@ def preference_from_unsubscribe_link(token: str) -> tuple[MarketingPreference, s
     return _preference_from(payload), payload["u"]
 
 
+def preferences_link_request(*, email: str) -> None:
+    """Someone asked for a link to the preference centre of `email`: look it up and mail it
+    in a task, after commit.
+
+    The request does the same work whatever the address (no look-up, no mail rendered): a
+    page that answered a known address later than an unknown one would tell anyone which
+    addresses we know. Only the keyed hash goes to the task queue, so the queue's table
+    never holds the address of someone we do not know.
+    """
+    address_hash = email_hash(email)
+    transaction.on_commit(lambda: preferences_link_send.enqueue(address_hash))
+
+
+@task
+def preferences_link_send(address_hash: str) -> bool:
+    """Mail the preference-centre link to the address with this keyed hash, if we know it
+    (and it was not erased). True if a mail was queued."""
+    preference = (
+        MarketingPreference.objects.filter(email_hash=address_hash, erased_at__isnull=True)
+        .exclude(email="")
+        .first()
+    )
+    if preference is None:
+        return False
+    with transaction.atomic():
+        email_queue(
+            to=preference.email,
+            template="consent/email/preferences_link",
+            context={"preference": preference, "link": preferences_url(preference)},
+            kind="preferences_link",
+            purpose="registration",
+            language=preference.language,
+            related=f"consent.marketingpreference:{preference.pk}",
+        )
+    return True
+
+
 # --- Writes ------------------------------------------------------------------------------------
 
 
-def preference_ensure(*, email: str, name: str = "", language: str = "") -> MarketingPreference:
-    """The row of an address, created (with no choices made) if there is none yet."""
+def preference_ensure(*, email: str) -> MarketingPreference:
+    """The row of an address, created (no name, no choice made) if there is none yet.
+
+    It never changes an existing row: an unconfirmed sign-up calls it (so that its
+    confirmation mail can carry a one-click unsubscribe), and whoever typed the address may
+    not own it. The name and language come with a confirmed registration
+    (`preference_identify`). One statement that inserts or ignores, then one read, whether
+    or not the address is known: the sign-up takes the same time either way.
+    """
     email = email_normalise(email)
-    preference, created = MarketingPreference.objects.get_or_create(
-        email_hash=email_hash(email),
-        defaults={"email": email, "name": name, "language": language or settings.LANGUAGE_CODE},
-    )
-    if not created and not preference.erased_at and name and preference.name != name:
-        preference.name = name
-        preference.save(update_fields=["name", "updated_at"])
+    address_hash = email_hash(email)
+    new = MarketingPreference(email=email, email_hash=address_hash, language=settings.LANGUAGE_CODE)
+    MarketingPreference.objects.bulk_create([new], ignore_conflicts=True)
+    return MarketingPreference.objects.get(email_hash=address_hash)
+
+
+def preference_identify(
+    *, preference: MarketingPreference, name: str, language: str
+) -> MarketingPreference:
+    """Name the person and the language they write in. Only for someone whose address is
+    confirmed (a confirmed registration): an unconfirmed form never renames anyone."""
+    if preference.erased_at or (preference.name, preference.language) == (name, language):
+        return preference
+    preference.name, preference.language = name, language
+    preference.save(update_fields=["name", "language", "updated_at"])
     return preference
 
 
@@ -192,10 +246,12 @@ def marketing_preferences_set(
 
 
 def marketing_registration_apply(*, registration: Registration) -> MarketingPreference:
-    """A confirmed registration's choices become the person's preferences. A ticked box is
-    a yes; an unticked one is a no only where boxes start ticked (opt-out)."""
-    preference = preference_ensure(
-        email=registration.email, name=registration.name, language=registration.language
+    """A confirmed registration's name, language and choices become the person's. A ticked
+    box is a yes; an unticked one is a no only where boxes start ticked (opt-out)."""
+    preference = preference_identify(
+        preference=preference_ensure(email=registration.email),
+        name=registration.name,
+        language=registration.language,
     )
     if preference.erased_at:
         # Someone erased stays on the suppression list, whatever a new sign-up ticks.

@@ -1,12 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from privacy_portal.forms import PublicEmailField
+
 from .marketing import MARKETING_HELP, MarketingPurpose
 from .preferences import FIELDS
 
 
 class PreferencesLinkForm(forms.Form):
-    email = forms.EmailField(
+    email = PublicEmailField(
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("We send a link to your preferences to this address, if we know it."),

@@ -12,7 +12,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from privacy_portal.forms import posted
 from privacy_portal.links import LinkError
-from privacy_portal.outbox import email_queue
 from privacy_portal.ratelimit import rate_limit_request, too_many_response
 from privacy_portal.views import bad_link_response
 
@@ -26,7 +25,8 @@ GET_POST = ["GET", "HEAD", "POST"]
 
 @require_http_methods(GET_POST)
 def preferences_request(request: HttpRequest) -> HttpResponse:
-    """Ask for a link. The answer is the same whether or not the address is known."""
+    """Ask for a link. The answer is the same, in the same time, whether or not the address
+    is known."""
     form = PreferencesLinkForm(posted(request))
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"]
@@ -38,17 +38,10 @@ def preferences_request(request: HttpRequest) -> HttpResponse:
             per_email=settings.PREFERENCES_RATE_PER_EMAIL,
         ):
             return too_many_response(request)
-        preference = service.preference_for(email)
-        if preference is not None and not preference.erased_at and not form.cleaned_data["website"]:
-            email_queue(
-                to=preference.email,
-                template="consent/email/preferences_link",
-                context={"preference": preference, "link": service.preferences_url(preference)},
-                kind="preferences_link",
-                purpose="registration",
-                language=preference.language,
-                related=f"consent.marketingpreference:{preference.pk}",
-            )
+        if not form.cleaned_data["website"]:
+            # The look-up and the mail happen in a task: known or not, the answer is the same
+            # and takes the same time.
+            service.preferences_link_request(email=email)
         return HttpResponseRedirect(reverse("preferences:sent"), status=HTTPStatus.SEE_OTHER)
     status = HTTPStatus.BAD_REQUEST if form.is_bound else HTTPStatus.OK
     return render(request, "consent/preferences_request.html", {"form": form}, status=status)

@@ -215,10 +215,10 @@ def registration_submit(
 def _confirmation_ask(registration: Registration) -> None:
     """Mail the link that confirms a registrant's own address. A registrant has marketing
     preferences from the start, so every mail to them, this one included, carries a
-    one-click unsubscribe (privacy_portal.outbox adds it)."""
-    preference_ensure(
-        email=registration.email, name=registration.name, language=registration.language
-    )
+    one-click unsubscribe (privacy_portal.outbox adds it). The address is not confirmed
+    yet: the record is created if there is none, and nothing of an existing one changes
+    (the registration's name, language and choices apply at confirmation)."""
+    preference_ensure(email=registration.email)
     _mail(
         registration,
         "registration_confirm",

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from privacy_portal.forms import PublicEmailField
+
 from .marketing import MARKETING_HELP, MarketingPurpose, marketing_default
 
 INTERESTS = [
@@ -34,7 +36,7 @@ class RegistrationForm(HoneypotMixin):
     name = forms.CharField(
         label=_("Your name"), max_length=128, help_text=_("So we can address you.")
     )
-    email = forms.EmailField(
+    email = PublicEmailField(
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("To confirm it is you, and to send what you choose below."),
@@ -86,7 +88,7 @@ class RegistrationForm(HoneypotMixin):
 
 
 class ParentEmailForm(HoneypotMixin):
-    parent_email = forms.EmailField(
+    parent_email = PublicEmailField(
         label=_("Your parent's or guardian's e-mail address"),
         max_length=254,
         help_text=_("We write to them only to ask for their agreement."),
@@ -100,7 +102,7 @@ class ParentDecisionForm(forms.Form):
 
 
 class OwnConsentForm(forms.Form):
-    email = forms.EmailField(
+    email = PublicEmailField(
         label=_("Your own e-mail address"),
         max_length=254,
         help_text=_("Your registration moves to this address once you confirm it."),

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.utils import timezone
 
+from privacy_portal.hashing import email_normalise
+
 from . import conf
 from .banner import Banner
 from .cookies import ConsentState, consent_cookie_read
@@ -179,6 +181,6 @@ def consent_subject_link(*, request, email: str, source: str) -> ConsentSubject 
     if state is None:
         return None
     link, _created = ConsentSubject.objects.get_or_create(
-        consent_id=state.consent_id, email=email.strip().lower(), defaults={"source": source}
+        consent_id=state.consent_id, email=email_normalise(email), defaults={"source": source}
     )
     return link

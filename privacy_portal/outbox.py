@@ -37,7 +37,9 @@ def _retry_delay(attempts: int) -> datetime.timedelta:
 
 def _unsubscribe_headers(to: str) -> dict[str, str]:
     """Every mail to someone with marketing preferences (a registrant) carries a one-click
-    unsubscribe (RFC 8058), whatever the mail is about."""
+    unsubscribe (RFC 8058), whatever the mail is about. Decided when the mail is sent, not
+    when it is queued: a form's answer then takes the same time whether or not we know the
+    address, and the link is for the person as they are at sending."""
     from consent.preferences import preference_for, unsubscribe_headers
 
     preference = preference_for(to) if to else None
@@ -130,7 +132,7 @@ def email_queue(
         subject=subject,
         text=text,
         html=html,
-        headers={**_unsubscribe_headers(to), **(headers or {})},
+        headers=headers or {},
         related=related,
         scrub_after_send=scrub_after_send,
         next_attempt_at=timezone.now(),
@@ -157,7 +159,7 @@ def _send(email: OutgoingEmail) -> None:
         body=email.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
-        headers=email.headers,
+        headers={**_unsubscribe_headers(email.to), **email.headers},
     )
     if email.html:
         message.attach_alternative(email.html, "text/html")

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from consent.visitor import client_ip
 
+from .hashing import email_normalise
 from .views import wants_json
 
 logger = logging.getLogger("privacy_portal.security")
@@ -90,7 +91,9 @@ def rate_limit_request(
     """True when this client (or this e-mail address) has posted too often this hour."""
     over = rate_limit_exceeded(f"{scope}:ip", rate_limit_address(request), limit=per_ip)
     if email and per_email:
-        over = rate_limit_exceeded(f"{scope}:email", email, limit=per_email) or over
+        # Every spelling of one mailbox counts as that mailbox (privacy_portal.hashing).
+        address = email_normalise(email)
+        over = rate_limit_exceeded(f"{scope}:email", address, limit=per_email) or over
     if over:
         logger.warning("rate limit: %s submissions over the hourly limit", scope)
     return over

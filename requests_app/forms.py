@@ -4,6 +4,8 @@ purpose needs, and says why (the texts around them come from the register of pro
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from privacy_portal.forms import PublicEmailField
+
 from .models import DataSubjectRequest
 
 KIND_HELP = {
@@ -45,7 +47,7 @@ class RequestForm(HoneypotMixin):
         max_length=128,
         help_text=_("So we can find your data and address you."),
     )
-    email = forms.EmailField(
+    email = PublicEmailField(
         label=_("Your e-mail address"),
         max_length=254,
         help_text=_("We send a link to confirm it is yours, then our answer."),
@@ -73,7 +75,7 @@ class RequestForm(HoneypotMixin):
 
 class ContactForm(HoneypotMixin):
     name = forms.CharField(label=_("Your name"), max_length=128)
-    email = forms.EmailField(
+    email = PublicEmailField(
         label=_("Your e-mail address"), max_length=254, help_text=_("So we can answer you.")
     )
     message = forms.CharField(

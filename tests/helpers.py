@@ -166,3 +166,9 @@ def public_paths(*, token: str = "not-a-real-token", number: int = 1) -> dict[st
 
     walk(get_resolver().url_patterns)
     return paths
+
+
+def statements(queries) -> list[str]:
+    """The SQL a request ran, with its values (and savepoint names) blanked: what work, not
+    on which row."""
+    return [re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", query["sql"]) for query in queries]

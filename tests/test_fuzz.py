@@ -274,6 +274,9 @@ def _plausible_values(
         "ä@exämple.org",
         "alice@example.org\x00",
         "alice@example.org\nBcc: victim@example.org",
+        "a@[127.0.0.1]",
+        '"Alice"@example.org',
+        '"a@b"@example.org',
     ]
     dates = [
         (today - datetime.timedelta(days=365 * years)).isoformat() for years in (12, 15, 30, 121)

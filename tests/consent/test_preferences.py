@@ -9,11 +9,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail, signing
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django_tasks_db.models import DBTaskResult
 
 from consent.marketing import MarketingPurpose
 from consent.models import MarketingPreference, PreferenceChange, Registration
 from consent.preferences import (
+    FIELDS,
     PREFERENCES_LINK,
     UNSUBSCRIBE_LINK,
     marketing_allowed,
@@ -25,7 +29,13 @@ from privacy_portal.models import OutgoingEmail
 from privacy_portal.roles import roles_sync
 from requests_app.models import DataSubjectRequest
 from tests.consent.test_registration import ask_parent, register, years_ago
-from tests.helpers import assert_mail_inert, hostile_name, link_in_mail, submit_and_verify
+from tests.helpers import (
+    assert_mail_inert,
+    hostile_name,
+    link_in_mail,
+    statements,
+    submit_and_verify,
+)
 
 pytestmark = pytest.mark.django_db
 PURPOSES = MarketingPurpose.values
@@ -492,3 +502,106 @@ def test_the_preferences_link_mail_links_only_the_centre(demo_policy, deliver):
     assert_mail_inert(
         mail.outbox[-1], typed=None, subject="Your marketing preferences", links=["/preferences/"]
     )
+
+
+def test_an_unconfirmed_sign_up_changes_nothing_a_confirmed_registrant_holds(
+    demo_policy, deliver, marketing_client
+):
+    # Issue 13, finding 3: posting /register/ with a subscriber's address renamed them.
+    registrant(deliver, "ann@example.org", ticked=("email", "research"))
+    preference = preference_for("ann@example.org")
+    before = MarketingPreference.objects.filter(pk=preference.pk).values().get()
+    history = list(preference.changes.values())
+    registration = Registration.objects.values().get()
+
+    with deliver():
+        response = Client(headers={"Accept-Language": "de"}).post(
+            "/register/",
+            {
+                "name": "Mallory",
+                "email": "ann@example.org",
+                "country": "DE",
+                "date_of_birth": years_ago(30).isoformat(),
+                "marketing_phone": "on",
+                "marketing_partners": "on",
+            },
+        )
+
+    assert response.status_code == HTTPStatus.SEE_OTHER
+    assert MarketingPreference.objects.filter(pk=preference.pk).values().get() == before
+    assert list(preference.changes.values()) == history
+    assert Registration.objects.filter(pk=registration["id"]).values().get() == registration
+    for page in (f"{ADMIN}{preference.pk}/change/", f"{ADMIN}?q=ann%40example.org"):
+        shown = marketing_client.get(page).content.decode()
+        assert "Ann" in shown
+        assert "Mallory" not in shown
+    assert not marketing_allowed("ann@example.org", "phone")
+
+    # The owner of the address confirms the new registration: now it counts.
+    with deliver():
+        Client().post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
+
+    preference.refresh_from_db()
+    assert (preference.name, preference.language) == ("Mallory", "de")
+    assert (preference.allow_email, preference.allow_research) == (True, True)  # unticked, opt-in
+    assert (preference.allow_phone, preference.allow_partners) == (True, True)
+    assert actors("ann@example.org")[len(history) :] == [
+        ("registration", "phone", True),
+        ("registration", "partners", True),
+    ]
+
+
+def test_an_unconfirmed_sign_up_leaves_a_marketing_record_with_no_name_or_choice(
+    demo_policy, deliver
+):
+    with deliver():
+        Client().post(
+            "/register/",
+            {
+                "name": "Ann",
+                "email": "ann@example.org",
+                "country": "FR",
+                "date_of_birth": years_ago(30).isoformat(),
+                "marketing_email": "on",
+            },
+        )
+
+    preference = preference_for("ann@example.org")
+    assert (preference.name, preference.language) == ("", "en")
+    assert [getattr(preference, field) for field in FIELDS.values()] == [None] * len(FIELDS)
+    assert not preference.changes.exists()
+    # The confirmation mail still offers a one-click unsubscribe for that record.
+    assert "/unsubscribe/" in mail.outbox[-1].extra_headers["List-Unsubscribe"]
+
+
+def test_the_link_request_does_the_same_work_for_known_and_unknown_addresses(
+    demo_policy, deliver, settings, django_capture_on_commit_callbacks
+):
+    # Issue 13, finding 11: a known address was answered after rendering and storing its
+    # mail, an unknown one at once; the time told them apart.
+    registrant(deliver, "ann@example.org")
+    sent, queued = len(mail.outbox), OutgoingEmail.objects.count()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # production
+    work = {}
+    for address in ("ann@example.org", "nobody@example.org"):
+        with (
+            CaptureQueriesContext(connection) as queries,
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            response = Client().post("/preferences/", {"email": address})
+        assert response.headers["Location"] == "/preferences/sent/"
+        work[address] = statements(queries)
+
+    assert work["ann@example.org"] == work["nobody@example.org"]
+    assert (len(mail.outbox), OutgoingEmail.objects.count()) == (sent, queued)  # nothing rendered
+    assert "INSERT" in " ".join(work["nobody@example.org"])  # one task each, known or not
+    tasks = list(DBTaskResult.objects.values_list("args_kwargs", flat=True))
+    assert len(tasks) == 2
+    assert "example.org" not in str(tasks)  # the queue holds keyed hashes, not addresses
+
+    for _ in range(2):  # the worker runs the look-ups, then delivers what they queued
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+    assert [message.to for message in mail.outbox[sent:]] == [["ann@example.org"]]
+    assert "/preferences/" in mail.outbox[-1].body

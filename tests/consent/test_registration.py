@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import strip_tags
 
 from consent.ages import DIGITAL_CONSENT_AGES
-from consent.models import ParentalConsent, ParentalConsentEvent, Registration
+from consent.models import MarketingPreference, ParentalConsent, ParentalConsentEvent, Registration
 from consent.registration import MANAGE, PARENT
 from privacy_portal.links import link_token
 from tests.helpers import assert_mail_inert, hostile_name, link_in_mail, visible_text
@@ -478,3 +478,37 @@ def test_a_childs_first_name_with_markup_arrives_as_plain_text_in_the_parents_ma
         subject=f"{first_name}: your registration, your decision",
         links=["/register/own-consent/"],
     )
+
+
+def test_a_young_persons_unconfirmed_address_changes_no_existing_marketing_record(
+    client, child, deliver
+):
+    # Issue 13, finding 3: the address a young person gives is not confirmed yet either.
+    _came_of_age(client, child, deliver)
+    own_consent = link_in_mail(mail.outbox[-1], "/register/own-consent/")
+    register(Client(), deliver, born=years_ago(40), country="FR", email="kim.lee@example.org")
+    with deliver():
+        Client().post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
+    before = MarketingPreference.objects.values().get()
+
+    with deliver():
+        client.post(own_consent, {"email": "kim.lee@example.org"})
+
+    assert MarketingPreference.objects.values().get() == before
+    assert mail.outbox[-1].to == ["kim.lee@example.org"]
+
+
+def test_a_young_persons_own_address_cannot_be_an_address_literal(client, child, deliver):
+    _came_of_age(client, child, deliver)
+    own_consent = link_in_mail(mail.outbox[-1], "/register/own-consent/")
+    sent = len(mail.outbox)
+
+    response = client.post(own_consent, {"email": "kim@[127.0.0.1]"})
+
+    assert response.status_code == HTTPStatus.BAD_REQUEST
+    assert "addresses at an IP address or at localhost are not accepted" in (
+        response.content.decode()
+    )
+    child.refresh_from_db()
+    assert (child.status, child.email) == ("awaiting_own_consent", "")
+    assert len(mail.outbox) == sent

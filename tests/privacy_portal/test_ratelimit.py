@@ -13,6 +13,7 @@ from django.test import Client
 from requests_app.models import ContactMessage
 from tests.conftest import run_manage
 from tests.helpers import public_paths, redis_answers
+from tests.privacy_portal.test_forms import ADDRESS_FORMS, fullwidth
 
 pytestmark = pytest.mark.django_db
 
@@ -235,3 +236,24 @@ def test_a_rotated_forwarded_for_counts_only_behind_a_declared_proxy(tmp_path, p
     answers = [int(code) for code in result.stdout.split()]
     assert HTTPStatus.TOO_MANY_REQUESTS not in answers[:2]
     assert (answers[2] == HTTPStatus.TOO_MANY_REQUESTS) is limited
+
+
+@pytest.mark.parametrize("form", sorted(ADDRESS_FORMS))
+def test_the_per_address_limit_counts_every_spelling_of_one_address(
+    form, demo_policy, settings, django_capture_on_commit_callbacks
+):
+    # Issue 13, finding 8: case, needless quotes, look-alike characters and spaces made
+    # one mailbox count as several.
+    entry = ADDRESS_FORMS[form]
+    setattr(settings, entry.rate_setting, 3)
+    spellings = ['"Alice"@example.org', "alice@EXAMPLE.org", ' "alice"@example.org ']
+    look_alike = fullwidth("ALICE") + "@" + fullwidth("example") + ".org"
+
+    answers = []
+    for index, address in enumerate([*spellings, look_alike]):
+        client = Client(REMOTE_ADDR=f"10.0.0.{index + 1}")
+        entry.prepare(client)
+        with django_capture_on_commit_callbacks(execute=True):
+            answers.append(entry.post(client, address).status_code)
+
+    assert answers == [HTTPStatus.SEE_OTHER] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]

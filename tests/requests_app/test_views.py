@@ -1,15 +1,20 @@
 """The requester's side through HTTP: neutral answers, verification, links, the contact form."""
 
 import datetime
+from contextlib import nullcontext
 from http import HTTPStatus
 
 import pytest
 from django.core import mail, signing
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
+from privacy_portal.models import OutgoingEmail
 from requests_app import tokens
 from requests_app.models import ContactMessage, DataSubjectRequest
-from tests.helpers import ALICE, link_in_mail, submit, submit_and_verify
+from tests.consent.test_preferences import registrant
+from tests.helpers import ALICE, link_in_mail, statements, submit, submit_and_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -236,3 +241,21 @@ def test_an_empty_submission_is_a_400_with_messages(client, demo_policy, path):
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert "Please check the fields marked below." in response.content.decode()
+
+
+def test_a_request_does_the_same_work_for_known_and_unknown_addresses(demo_policy, deliver):
+    # Issue 13, finding 11: a registrant's verification mail got its unsubscribe link signed
+    # in the request, a stranger's not; the mail server's copy is decided when it is sent.
+    registrant(deliver, ALICE)
+    work, headers = {}, {}
+    for address in (ALICE, "nobody@example.net"):
+        with CaptureQueriesContext(connection) as queries:
+            response = submit(Client(), lambda: nullcontext(), email=address)
+        assert response.status_code == HTTPStatus.SEE_OTHER
+        work[address] = statements(queries)
+        headers[address] = OutgoingEmail.objects.get(
+            to=address, kind="request_verification"
+        ).headers
+
+    assert work[ALICE] == work["nobody@example.net"]
+    assert headers[ALICE] == headers["nobody@example.net"]
