@@ -134,16 +134,17 @@ def preferences_link_request(*, email: str) -> None:
 
 
 @task
-def preferences_link_send(address_hash: str) -> bool:
+def preferences_link_send(address_hash: str) -> None:
     """Mail the preference-centre link to the address with this keyed hash, if we know it
-    (and it was not erased). True if a mail was queued."""
+    (and it was not erased). It returns nothing: the task table, which keeps results for a
+    week, must not say which addresses are known."""
     preference = (
         MarketingPreference.objects.filter(email_hash=address_hash, erased_at__isnull=True)
         .exclude(email="")
         .first()
     )
     if preference is None:
-        return False
+        return
     with transaction.atomic():
         email_queue(
             to=preference.email,
@@ -154,7 +155,6 @@ def preferences_link_send(address_hash: str) -> bool:
             language=preference.language,
             related=f"consent.marketingpreference:{preference.pk}",
         )
-    return True
 
 
 # --- Writes ------------------------------------------------------------------------------------
