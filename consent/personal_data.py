@@ -5,7 +5,6 @@ person is the link between their browser's consent id and their e-mail address; 
 deletes that link, after which the records identify nobody.
 """
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -259,10 +258,9 @@ class ConsentLogRetention(RetentionRule):
             "proof": Period(months=12 * conf.get("CONSENT_PROOF_YEARS")),
         }
 
-    def due(self, now):
-        return sum(consent_log_expired(now=now).values_list("record_count", flat=True))
-
-    def expire(self, now):
+    def purge(self, now, *, dry_run=False):
+        if dry_run:
+            return sum(consent_log_expired(now=now).values_list("record_count", flat=True))
         return consent_log_purge(now=now)
 
 
@@ -277,18 +275,13 @@ class UnconfirmedSignUpRetention(RetentionRule):
     key = "unconfirmed-sign-ups"
     name = "Sign-ups never confirmed"
     purposes = ("registration",)
+    days_setting = "REGISTRATION_CONFIRM_DAYS"
     sentence = _(
         "Sign-ups whose address was never confirmed: deleted %(period)s after they were made."
     )
 
-    def period(self):
-        return Period(days=settings.REGISTRATION_CONFIRM_DAYS)
-
-    def due(self, now):
-        return registrations_expire_unconfirmed(now=now, dry_run=True)
-
-    def expire(self, now):
-        return registrations_expire_unconfirmed(now=now)
+    def purge(self, now, *, dry_run=False):
+        return registrations_expire_unconfirmed(now=now, dry_run=dry_run)
 
 
 class PreferenceHistoryRetention(RetentionRule):
@@ -304,59 +297,45 @@ class PreferenceHistoryRetention(RetentionRule):
         "the latest for each purpose, which is the proof of the choice in force."
     )
 
-    def _expired(self, now):
+    def purge(self, now, *, dry_run=False):
         later = PreferenceChange.objects.filter(
             preference=OuterRef("preference"),
             purpose=OuterRef("purpose"),
             at__gt=OuterRef("at"),
         )
-        return PreferenceChange.objects.filter(at__lt=self.cutoff(now)).filter(Exists(later))
-
-    def due(self, now):
-        return self._expired(now).count()
-
-    def expire(self, now):
-        return PreferenceChange.objects.filter(
-            pk__in=list(self._expired(now).values_list("pk", flat=True))
-        ).delete()[0]
+        superseded = PreferenceChange.objects.filter(Exists(later), at__lt=self.cutoff(now))
+        if dry_run:
+            return superseded.count()
+        ids = list(superseded.values_list("pk", flat=True))
+        return PreferenceChange.objects.filter(pk__in=ids).delete()[0]
 
 
 class UnansweredParentRetention(RetentionRule):
     key = "unanswered-parental-requests"
     name = "Children's data without a parent's answer"
     purposes = ("parental-consent",)
+    days_setting = "PARENTAL_CONSENT_DAYS"
     sentence = _(
         "A child's data while we wait for a parent: deleted %(period)s after the parent was "
         "asked, unless they consent."
     )
 
-    def period(self):
-        return Period(days=settings.PARENTAL_CONSENT_DAYS)
-
-    def due(self, now):
-        return registrations_expire_unanswered(now=now, dry_run=True)
-
-    def expire(self, now):
-        return registrations_expire_unanswered(now=now)
+    def purge(self, now, *, dry_run=False):
+        return registrations_expire_unanswered(now=now, dry_run=dry_run)
 
 
 class OwnConsentRetention(RetentionRule):
     key = "own-consent-missing"
     name = "Registrations of young people who came of age"
     purposes = ("parental-consent",)
+    days_setting = "OWN_CONSENT_DAYS"
     sentence = _(
         "When a child comes of age, the parent's consent ends: the registration is deleted "
         "%(period)s later unless the young person confirms it."
     )
 
-    def period(self):
-        return Period(days=settings.OWN_CONSENT_DAYS)
-
-    def due(self, now):
-        return registrations_expire_own_consent_missing(now=now, dry_run=True)
-
-    def expire(self, now):
-        return registrations_expire_own_consent_missing(now=now)
+    def purge(self, now, *, dry_run=False):
+        return registrations_expire_own_consent_missing(now=now, dry_run=dry_run)
 
 
 class ParentalConsentRetention(RetentionRule):
@@ -369,11 +348,8 @@ class ParentalConsentRetention(RetentionRule):
         "after the child's data was deleted."
     )
 
-    def due(self, now):
-        return parental_consents_purge(before=self.cutoff(now), dry_run=True)
-
-    def expire(self, now):
-        return parental_consents_purge(before=self.cutoff(now))
+    def purge(self, now, *, dry_run=False):
+        return parental_consents_purge(before=self.cutoff(now), dry_run=dry_run)
 
 
 RETENTION = [

@@ -361,35 +361,40 @@ def _waited(status: str, days_setting: str, now: datetime.datetime):
     ).select_related("parental_consent")
 
 
+def _each_deleted(registrations, delete, *, dry_run: bool) -> int:
+    if dry_run:
+        return registrations.count()
+    count = 0
+    with transaction.atomic():
+        for registration in registrations:
+            delete(registration)
+            count += 1
+    return count
+
+
 def registrations_expire_unanswered(*, now: datetime.datetime, dry_run: bool = False) -> int:
     """A child's data whose parent did not answer within PARENTAL_CONSENT_DAYS: deleted,
     and recorded as expired (without the data)."""
-    expired = _waited(Status.AWAITING_PARENT, "PARENTAL_CONSENT_DAYS", now)
-    if dry_run:
-        return expired.count()
-    count = 0
-    with transaction.atomic():
-        for registration in expired:
-            _delete_child(registration, State.EXPIRED, now)
-            count += 1
-    return count
+    return _each_deleted(
+        _waited(Status.AWAITING_PARENT, "PARENTAL_CONSENT_DAYS", now),
+        lambda registration: _delete_child(registration, State.EXPIRED, now),
+        dry_run=dry_run,
+    )
 
 
 def registrations_expire_unconfirmed(*, now: datetime.datetime, dry_run: bool = False) -> int:
     """Sign-ups whose address was not confirmed within REGISTRATION_CONFIRM_DAYS (a young
     person's own address included): deleted with their mails and marketing record."""
-    unconfirmed = _waited(Status.AWAITING_EMAIL, "REGISTRATION_CONFIRM_DAYS", now)
-    if dry_run:
-        return unconfirmed.count()
-    count = 0
-    with transaction.atomic():
-        for registration in unconfirmed:
-            if registration.parental_consent_id:  # a young person who never confirmed
-                _delete_child(registration, State.OWN_CONSENT_MISSING, now)
-            else:
-                _delete(registration)
-            count += 1
-    return count
+
+    def delete(registration: Registration) -> None:
+        if registration.parental_consent_id:  # a young person who never confirmed
+            _delete_child(registration, State.OWN_CONSENT_MISSING, now)
+        else:
+            _delete(registration)
+
+    return _each_deleted(
+        _waited(Status.AWAITING_EMAIL, "REGISTRATION_CONFIRM_DAYS", now), delete, dry_run=dry_run
+    )
 
 
 def registrations_expire_own_consent_missing(
@@ -397,15 +402,11 @@ def registrations_expire_own_consent_missing(
 ) -> int:
     """Young people who came of age and did not give their own consent within
     OWN_CONSENT_DAYS: their registration is deleted."""
-    waiting = _waited(Status.AWAITING_OWN_CONSENT, "OWN_CONSENT_DAYS", now)
-    if dry_run:
-        return waiting.count()
-    count = 0
-    with transaction.atomic():
-        for registration in waiting:
-            _delete_child(registration, State.OWN_CONSENT_MISSING, now)
-            count += 1
-    return count
+    return _each_deleted(
+        _waited(Status.AWAITING_OWN_CONSENT, "OWN_CONSENT_DAYS", now),
+        lambda registration: _delete_child(registration, State.OWN_CONSENT_MISSING, now),
+        dry_run=dry_run,
+    )
 
 
 def parental_consents_purge(*, before: datetime.datetime, dry_run: bool = False) -> int:

@@ -124,19 +124,13 @@ class StaffAuditRetention(RetentionRule):
     default = Period(months=36)
     sentence = _("The record of what staff read and changed: deleted %(period)s after each action.")
 
-    def due(self, now):
+    def purge(self, now, *, dry_run=False):
         cutoff = self.cutoff(now)
-        return (
-            StaffAction.objects.filter(created_at__lt=cutoff).count()
-            + LogEntry.objects.filter(action_time__lt=cutoff).count()
-        )
-
-    def expire(self, now):
-        cutoff = self.cutoff(now)
-        return (
-            StaffAction.objects.filter(created_at__lt=cutoff).delete()[0]
-            + LogEntry.objects.filter(action_time__lt=cutoff).delete()[0]
-        )
+        old = [
+            StaffAction.objects.filter(created_at__lt=cutoff),
+            LogEntry.objects.filter(action_time__lt=cutoff),
+        ]
+        return sum(rows.count() if dry_run else rows.delete()[0] for rows in old)
 
 
 class OutboxRetention(RetentionRule):
@@ -149,18 +143,13 @@ class OutboxRetention(RetentionRule):
     default = Period(months=3)
     sentence = _("E-mails we sent you: deleted %(period)s after they were sent (or given up).")
 
-    def _expired(self, now):
+    def purge(self, now, *, dry_run=False):
         cutoff = self.cutoff(now)
-        return OutgoingEmail.objects.filter(
+        old = OutgoingEmail.objects.filter(
             Q(status=OutgoingEmail.Status.SENT, sent_at__lt=cutoff)
             | Q(status=OutgoingEmail.Status.FAILED, created_at__lt=cutoff)
         )
-
-    def due(self, now):
-        return self._expired(now).count()
-
-    def expire(self, now):
-        return self._expired(now).delete()[0]
+        return old.count() if dry_run else old.delete()[0]
 
 
 class SessionRetention(RetentionRule):
@@ -175,41 +164,30 @@ class SessionRetention(RetentionRule):
     def period(self):
         return Period(days=math.ceil(settings.SESSION_COOKIE_AGE / 86400))
 
-    def due(self, now):
-        if not settings.SESSION_ENGINE.endswith(".db"):
-            return 0
-        return Session.objects.filter(expire_date__lt=now).count()
-
-    def expire(self, now):
+    def purge(self, now, *, dry_run=False):
         if settings.SESSION_ENGINE.endswith(".db"):
-            return Session.objects.filter(expire_date__lt=now).delete()[0]
-        # Another engine: it knows its own expired sessions (the file backend, say).
-        import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+            expired = Session.objects.filter(expire_date__lt=now)
+            return expired.count() if dry_run else expired.delete()[0]
+        if not dry_run:  # another engine knows its own expired sessions (files, say)
+            import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
         return 0
 
 
 class TaskResultRetention(RetentionRule):
-    """Finished background tasks (django-tasks-db): their arguments are ids, not data, but
-    nothing needs them once a week has passed."""
+    """Finished background tasks (django-tasks-db): their arguments are ids and keyed
+    hashes, not data, but nothing needs them once a week has passed."""
 
     key = "task-results"
     name = "Finished background tasks"
     default = Period(days=7)
 
-    def _expired(self, now):
+    def purge(self, now, *, dry_run=False):
         if not apps.is_installed("django_tasks_db"):
-            return None
+            return 0
         from django_tasks_db.models import DBTaskResult
 
-        return DBTaskResult.objects.filter(finished_at__lt=self.cutoff(now))
-
-    def due(self, now):
-        expired = self._expired(now)
-        return 0 if expired is None else expired.count()
-
-    def expire(self, now):
-        expired = self._expired(now)
-        return 0 if expired is None else expired.delete()[0]
+        finished = DBTaskResult.objects.filter(finished_at__lt=self.cutoff(now))
+        return finished.count() if dry_run else finished.delete()[0]
 
 
 RETENTION = [

@@ -1,7 +1,6 @@
 """Personal data held by the request queue: requests, contact messages, legal holds, and
 how long each is kept."""
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .models import ContactMessage, DataSubjectRequest, LegalHold
@@ -141,16 +140,11 @@ class UnverifiedRequestRetention(RetentionRule):
     key = "unverified-requests"
     name = "Requests never confirmed"
     purposes = ("data-subject-requests",)
+    days_setting = "REQUEST_VERIFY_DAYS"
     sentence = _("Requests never confirmed: deleted %(period)s after they were made.")
 
-    def period(self):
-        return Period(days=settings.REQUEST_VERIFY_DAYS)
-
-    def due(self, now):
-        return requests_purge_unverified(now=now, dry_run=True)
-
-    def expire(self, now):
-        return requests_purge_unverified(now=now)
+    def purge(self, now, *, dry_run=False):
+        return requests_purge_unverified(now=now, dry_run=dry_run)
 
 
 class ClosedRequestRetention(RetentionRule):
@@ -164,27 +158,19 @@ class ClosedRequestRetention(RetentionRule):
         "what it covers longer."
     )
 
-    def due(self, now):
-        return requests_purge_closed(before=self.cutoff(now), dry_run=True)
-
-    def expire(self, now):
-        return requests_purge_closed(before=self.cutoff(now))
+    def purge(self, now, *, dry_run=False):
+        return requests_purge_closed(before=self.cutoff(now), dry_run=dry_run)
 
 
 class AccessExportRetention(RetentionRule):
     key = "access-exports"
     name = "Access exports"
     purposes = ("data-subject-requests",)
+    days_setting = "EXPORT_LINK_DAYS"
     sentence = _("The copy of your data we prepare for you: deleted %(period)s after it is made.")
 
-    def period(self):
-        return Period(days=settings.EXPORT_LINK_DAYS)
-
-    def due(self, now):
-        return exports_purge_expired(now=now, dry_run=True)
-
-    def expire(self, now):
-        return exports_purge_expired(now=now)
+    def purge(self, now, *, dry_run=False):
+        return exports_purge_expired(now=now, dry_run=dry_run)
 
 
 class LegalHoldRetention(RetentionRule):
@@ -203,11 +189,8 @@ class ContactMessageRetention(RetentionRule):
         "Your messages: deleted %(period)s after we received them, unless a legal hold covers them."
     )
 
-    def due(self, now):
-        return contact_messages_purge(before=self.cutoff(now), dry_run=True)
-
-    def expire(self, now):
-        return contact_messages_purge(before=self.cutoff(now))
+    def purge(self, now, *, dry_run=False):
+        return contact_messages_purge(before=self.cutoff(now), dry_run=dry_run)
 
 
 RETENTION = [

@@ -194,8 +194,8 @@ class RetentionRule:
     A rule lives in its app's personal_data module, next to the source whose records it
     governs. `period()` is the figure (a setting where operators choose it), `sentence`
     says it to people in the register of processing, for each purpose in `purposes`, and
-    `expire(now)` deletes or anonymises what is past it, in one transaction, returning how
-    many records it touched; `due(now)` counts them without touching anything.
+    `purge(now)` deletes or anonymises what is past it, in one transaction, returning how
+    many records it touched (with `dry_run`, only how many it would touch).
     """
 
     key: str = ""  # e.g. "contact-messages": its entry in RETENTION_MONTHS
@@ -203,9 +203,12 @@ class RetentionRule:
     purposes: tuple[str, ...] = ()  # slugs in the register of processing
     outcome: Outcome = "deleted"
     default: Period | None = None  # None: kept while needed, nothing expires by date
+    days_setting: str = ""  # or a period in days that a setting of its own gives
     sentence: str = ""  # gettext_lazy, with %(period)s when there is a period
 
     def period(self) -> Period | None:
+        if self.days_setting:
+            return Period(days=getattr(settings, self.days_setting))
         months = getattr(settings, "RETENTION_MONTHS", {}).get(self.key)
         return self.default if months is None else Period(months=int(months))
 
@@ -216,12 +219,9 @@ class RetentionRule:
     def cutoff(self, now: datetime.datetime) -> datetime.datetime:
         return self.period().before(now)
 
-    def due(self, now: datetime.datetime) -> int:
-        """How many records are past retention at `now` (nothing is changed)."""
-        return 0
-
-    def expire(self, now: datetime.datetime) -> int:
-        """Delete or anonymise what is past retention at `now`; how many records."""
+    def purge(self, now: datetime.datetime, *, dry_run: bool = False) -> int:
+        """Delete or anonymise what is past retention at `now`, or with `dry_run` only count
+        it; how many records."""
         return 0
 
 
@@ -263,7 +263,7 @@ def retention_enforce(
         if rule.period() is None:
             continue
         try:
-            results.append((rule, rule.due(now) if dry_run else rule.expire(now)))
+            results.append((rule, rule.purge(now, dry_run=dry_run)))
         except Exception as error:  # reported by the caller; the other rules still run
             results.append((rule, error))
     return results

@@ -245,7 +245,8 @@ def test_marketing_history_keeps_the_change_in_force(demo_policy, deliver):
     assert set(left.exclude(purpose="email").values_list("pk", flat=True)) == others
 
 
-def test_a_parents_answer_is_kept_three_years_after_the_childs_data(demo_policy, deliver):
+def ask_a_parent(deliver) -> str:
+    """A 12-year-old registers and names a parent; the link in the parent's mail."""
     child = Client()
     with deliver():
         child.post(
@@ -258,8 +259,12 @@ def test_a_parents_answer_is_kept_three_years_after_the_childs_data(demo_policy,
             },
         )
         child.post("/register/parent/", {"parent_email": "parent@example.org"})
+    return link_in_mail(mail.outbox[-1], "/parental-consent/")
+
+
+def test_a_parents_answer_is_kept_three_years_after_the_childs_data(demo_policy, deliver):
     with deliver():
-        Client().post(link_in_mail(mail.outbox[-1], "/parental-consent/"), {"decision": "decline"})
+        Client().post(ask_a_parent(deliver), {"decision": "decline"})
     consent = ParentalConsent.objects.get()
 
     with time_machine.travel(later(months=36, days=-1)):
@@ -274,22 +279,7 @@ def test_a_parents_answer_is_kept_three_years_after_the_childs_data(demo_policy,
 
 def test_a_parents_answer_stays_while_the_childs_registration_lasts(demo_policy, deliver):
     with deliver():
-        child = Client()
-        child.post(
-            "/register/",
-            {
-                "name": "Kim",
-                "email": "kim@example.org",
-                "country": "DE",
-                "date_of_birth": f"{timezone.localdate().year - 12}-01-01",
-            },
-        )
-        child.post("/register/parent/", {"parent_email": "parent@example.org"})
-    with deliver():
-        Client().post(
-            link_in_mail(mail.outbox[-1], "/parental-consent/"),
-            {"decision": "consent", "is_guardian": "on"},
-        )
+        Client().post(ask_a_parent(deliver), {"decision": "consent", "is_guardian": "on"})
 
     with time_machine.travel(later(months=40)):
         purge()
