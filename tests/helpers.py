@@ -172,3 +172,18 @@ def statements(queries) -> list[str]:
     """The SQL a request ran, with its values (and savepoint names) blanked: what work, not
     on which row."""
     return [re.sub(r"'[^']*'|\b\d+\b|\"s\d+_x\d+\"", "?", query["sql"]) for query in queries]
+
+
+def run_stored_tasks() -> int:
+    """Run the tasks waiting in the database backend as db_worker would (claim, run, store
+    the result), in this thread and connection: db_worker closes the connection, which a
+    test's transaction cannot survive on PostgreSQL. Returns how many ran."""
+    from django_tasks_db.models import DBTaskResult
+
+    count = 0
+    while (stored := DBTaskResult.objects.ready().first()) is not None:
+        stored.claim("test-worker")
+        arguments = stored.args_kwargs
+        stored.set_successful(stored.task.call(*arguments["args"], **arguments["kwargs"]))
+        count += 1
+    return count
