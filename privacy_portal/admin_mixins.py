@@ -4,6 +4,8 @@ an admin log that names no person."""
 import json
 
 from django.contrib import admin
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
+from django.contrib.contenttypes.models import ContentType
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -58,9 +60,6 @@ class PersonalDataLogMixin:
     """
 
     def _log(self, request, objects, action_flag: int, message: str | list = "") -> list:
-        from django.contrib.admin.models import LogEntry
-        from django.contrib.contenttypes.models import ContentType
-
         if isinstance(message, list):
             message = json.dumps(_neutral_message(message))
         return LogEntry.objects.bulk_create(
@@ -76,18 +75,12 @@ class PersonalDataLogMixin:
         )
 
     def log_addition(self, request, obj, message):
-        from django.contrib.admin.models import ADDITION
-
         return self._log(request, [obj], ADDITION, message)[0]
 
     def log_change(self, request, obj, message):
-        from django.contrib.admin.models import CHANGE
-
         return self._log(request, [obj], CHANGE, message)[0]
 
     def log_deletions(self, request, queryset):
-        from django.contrib.admin.models import DELETION
-
         return self._log(request, queryset, DELETION)
 
 
