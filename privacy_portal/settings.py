@@ -294,7 +294,7 @@ PORTAL_BASE_URL = env.str(
 ).rstrip("/")
 
 # --- Data-subject requests ------------------------------------------------------------------
-# An unverified request is deleted after this many days (purge_requests).
+# An unverified request is deleted after this many days (purge_expired).
 REQUEST_VERIFY_DAYS = env.int("REQUEST_VERIFY_DAYS", default=3)
 # Submissions per hour (the cache counts them: share it between processes with CACHE_URL).
 REQUEST_RATE_PER_IP = env.int("REQUEST_RATE_PER_IP", default=10)
