@@ -7,18 +7,17 @@ language, the categories asked about, the GPC notice included).
 
 import hashlib
 import re
-import secrets
 from dataclasses import dataclass, replace
-from functools import cache, cached_property
+from functools import cached_property
 
-from django.contrib.staticfiles import finders
 from django.http import HttpRequest
-from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
-from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import escape, json_script, strip_tags
+from django.urls import reverse
+from django.utils.html import json_script, strip_tags
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+
+from privacy_portal.local_cache import LocalCache
 
 from . import conf
 from .configuration import Configuration, configuration_current
@@ -29,11 +28,6 @@ from .visitor import gpc_signal
 SCOPE_PROMPT = "prompt"
 SCOPE_ALL = "all"
 GA_LOADER = "https://www.googletagmanager.com/gtag/js?id={id}"
-# Stand-ins for the per-request parts of a rendered banner (the CSRF token, the return
-# address), replaced on each use of the cached rendering. Random per process: no text a
-# visitor or the DPO can enter will ever contain them.
-TOKEN_HOLE = f"cc{secrets.token_hex(12)}t"
-NEXT_HOLE = f"cc{secrets.token_hex(12)}n"
 
 
 @dataclass(frozen=True)
@@ -114,48 +108,13 @@ class Banner:
         }
 
     def html(
-        self,
-        request: HttpRequest | None,
-        *,
-        inline: bool = False,
-        next_url: str | None = None,
-        csrf_token: str | None = None,
+        self, request: HttpRequest | None, *, inline: bool = False, next_url: str | None = None
     ) -> SafeString:
-        """The banner's HTML for `request`. The template is rendered once per distinct
-        banner (its text and switches) with stand-ins for the CSRF token and the return
-        address, which are filled in here: a page or a decision's answer renders nothing.
-
-        `csrf_token` is the token the surrounding page uses (a template's `csrf_token`);
-        by default the request's own."""
-        if request is None:
-            context = self.context(None, inline=inline, next_url=next_url)
-            return render_to_string("consent/_banner.html", context)
-        skeleton = self._skeleton(inline)
-        token = get_token(request) if csrf_token is None else str(csrf_token)
-        next_url = next_url or request.get_full_path()
-        return mark_safe(  # noqa: S308 - the skeleton is escaped HTML; both parts are escaped
-            skeleton.replace(TOKEN_HOLE, escape(token)).replace(NEXT_HOLE, escape(next_url))
-        )
-
-    def _skeleton(self, inline: bool) -> str:
-        # Everything the template reads: the text, which switches are on, the language it is
-        # translated into, and where the URLs it reverses point.
-        key = (
-            self.text_key,
-            tuple(c.checked for c in self.categories),
-            inline,
-            get_language(),
-            get_urlconf(),
-            get_script_prefix(),
-        )
-        skeleton = _SKELETONS.get(key)
-        if skeleton is None:
-            if len(_SKELETONS) > 512:
-                _SKELETONS.clear()
-            context = self.context(None, inline=inline, next_url=NEXT_HOLE)
-            context["csrf_token"] = TOKEN_HOLE
-            skeleton = _SKELETONS[key] = render_to_string("consent/_banner.html", context)
-        return skeleton
+        """The banner's HTML. Its form carries no CSRF token (the endpoint checks where a post
+        comes from instead, privacy_portal.origin), so the banner is the same for every
+        visitor in the same state and a page showing it can be shared."""
+        context = self.context(request, inline=inline, next_url=next_url)
+        return render_to_string("consent/_banner.html", context)
 
     @property
     def text_key(self) -> tuple:
@@ -181,20 +140,17 @@ class Banner:
 
     @property
     def _text_and_sha256(self) -> tuple[str, str]:
-        # Cached per distinct text, so recording a decision does not render a template.
-        key = self.text_key
-        if key not in _TEXTS:
-            if len(_TEXTS) > 512:
-                _TEXTS.clear()
-            html = replace(self, state=None).html(None)
-            text = re.sub(r"\s+", " ", strip_tags(html)).strip()
-            digest = hashlib.sha256(f"{self.language}\n{text}".encode()).hexdigest()
-            _TEXTS[key] = (text, digest)
-        return _TEXTS[key]
+        # Kept per distinct text, so recording a decision does not render a template.
+        return _texts.get_or_set(self.text_key, self._text_and_sha256_make)
+
+    def _text_and_sha256_make(self) -> tuple[str, str]:
+        html = replace(self, state=None).html(None)
+        text = re.sub(r"\s+", " ", strip_tags(html)).strip()
+        return text, hashlib.sha256(f"{self.language}\n{text}".encode()).hexdigest()
 
 
-_TEXTS: dict[tuple, tuple[str, str]] = {}
-_SKELETONS: dict[tuple, str] = {}
+# The text of a banner depends only on its text_key and the templates of this release.
+_texts = LocalCache(seconds=24 * 60 * 60, size=512)
 
 
 def banner_build(
@@ -233,14 +189,6 @@ def ga_config(state: ConsentState | None) -> dict | None:
     return {"id": measurement_id, "src": GA_LOADER.format(id=measurement_id)}
 
 
-@cache
-def banner_css() -> str:
-    """The banner's stylesheet, inlined into the page: no extra request per page view."""
-    path = finders.find("consent/consent.css")
-    with open(path, encoding="utf-8") as css:
-        return css.read()
-
-
 def _config_script(config: dict) -> SafeString:
     """The module's configuration: JSON (escaped by Django's json_script) in a script
     element the module finds by a data attribute, never by an id. Policy HTML, shown on the
@@ -250,16 +198,14 @@ def _config_script(config: dict) -> SafeString:
     )
 
 
-def banner_assets_html(
-    request: HttpRequest,
-    *,
-    csrf_token: str | None = None,
-    nonce: str = "",
-    next_url: str | None = None,
-) -> SafeString:
-    """What `{% consent_banner %}` puts on a page: the banner (shown until a decision
-    exists), its styles, its configuration for the module, the module, and the Google
-    Analytics loader when — and only when — analytics consent exists."""
+def banner_assets_html(request: HttpRequest, *, next_url: str | None = None) -> SafeString:
+    """What `{% consent_banner %}` puts on a page: the banner's stylesheet, the banner (shown
+    until a decision exists), its configuration for the module, the module, and the Google
+    Analytics loader when — and only when — analytics consent exists.
+
+    Nothing in it is per visitor but their decision: no CSRF token, no CSP nonce (the style
+    and the module are static files the policy `'self'` allows), so every visitor who has not
+    decided yet gets the same bytes."""
     banner = banner_for(request)
     state = banner.state
     config = {
@@ -268,25 +214,13 @@ def banner_assets_html(
         "gpc": banner.gpc,
         "gpcRecorded": bool(state and state.gpc),
         "ga": ga_config(state),
+        "banner": reverse("consent:banner"),
     }
     return render_to_string(
         "consent/_banner_assets.html",
         {
-            "banner_html": banner.html(request, csrf_token=csrf_token, next_url=next_url),
+            "banner_html": banner.html(request, next_url=next_url),
             "consent_config": config,
             "config_script": _config_script(config),
-            "css": banner_css(),
-            "nonce": nonce,
         },
     )
-
-
-def banner_page_key(request: HttpRequest) -> str | None:
-    """What the banner on a page depends on for a visitor who has not decided yet (the
-    same for every such visitor, apart from their CSRF token and the CSP nonce), so pages
-    can be rendered once for all of them; None once the visitor sent a decision."""
-    if request.COOKIES.get(conf.get("CONSENT_COOKIE_NAME")):
-        return None
-    language = get_language() or "en"
-    configuration = configuration_current(language)
-    return f"{configuration.revision}:{language}:{int(gpc_signal(request))}"

@@ -1,6 +1,8 @@
 """The cookie configuration a visitor decides on: categories, cookies, policy in force.
 
-Every page needs it (the banner), so it is built once and cached briefly. Its revision and
+Every page needs it (the banner), so each process builds it once and keeps it for a few
+seconds (LOCAL_SECONDS): a change the DPO makes shows at once in the process that made it and
+within those seconds in every other one. Its revision and
 the per-category fingerprints are hashes of the declarations themselves, so any change the
 DPO makes to a category or its cookies is noticed without anyone remembering to bump a
 number; the visitor is then asked again about exactly the categories that changed.
@@ -12,23 +14,19 @@ and changes when what visitors are told changes in any language.
 
 import hashlib
 import json
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
-from django.conf import settings
-from django.core.cache import cache
+from privacy_portal.local_cache import LocalCache
+from privacy_portal.shared_pages import shared_pages_forget
 
 from .declarations import FIRST_PARTY
 from .models import CookieCategory
 from .policy import PolicyInfo, policy_info
 from .translated import default_language, language_code, site_languages, translated
 
-CACHE_SECONDS = 60
-# Each process also keeps the configuration for a few seconds, saving the shared cache's
-# round trip and unpickling on every page and decision.
 LOCAL_SECONDS = 5
-_local: dict[str, tuple[float, "Configuration"]] = {}
+_configurations = LocalCache(seconds=LOCAL_SECONDS, size=16)  # one per language
 
 
 @dataclass(frozen=True)
@@ -77,9 +75,6 @@ class CategoryInfo:
 class Configuration:
     categories: tuple[CategoryInfo, ...]
     policy: PolicyInfo | None
-    # SHA-256 of the banner texts known to be stored (consent.services), remembered for as
-    # long as this process keeps this configuration.
-    banner_texts_stored: set[str] = field(default_factory=set, compare=False, repr=False)
 
     @cached_property
     def optional(self) -> tuple[CategoryInfo, ...]:
@@ -137,28 +132,14 @@ def configuration_build(language: str) -> Configuration:
     return Configuration(categories=tuple(categories), policy=policy_info(language))
 
 
-def _cache_key(language: str) -> str:
-    return f"consent:configuration:{language}"
-
-
 def configuration_current(language: str) -> Configuration:
-    """The configuration for `language`, from the caches when it is there."""
-    now = time.monotonic()
-    local = _local.get(language)
-    if local is not None and local[0] > now:
-        return local[1]
-    key = _cache_key(language)
-    configuration = cache.get(key)
-    if configuration is None:
-        configuration = configuration_build(language)
-        cache.set(key, configuration, CACHE_SECONDS)
-    _local[language] = (now + LOCAL_SECONDS, configuration)
-    return configuration
+    """The configuration for `language`, as this process built it at most LOCAL_SECONDS ago."""
+    return _configurations.get_or_set(language, lambda: configuration_build(language))
 
 
 def configuration_invalidate() -> None:
-    """Forget the cached configuration (after the DPO changed the declarations). Other
-    processes notice within LOCAL_SECONDS when the cache is shared (CACHE_URL), else within
-    CACHE_SECONDS."""
-    _local.clear()
-    cache.delete_many([_cache_key(code) for code, _name in settings.LANGUAGES])
+    """Forget this process's configurations (after the DPO changed the declarations): this
+    process shows the change at once, every other one within LOCAL_SECONDS. The pages
+    shared between new visitors show the banner, so they go too."""
+    _configurations.clear()
+    shared_pages_forget()

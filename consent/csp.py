@@ -8,6 +8,8 @@ allowed, the page makes no request to these hosts until the visitor consents to 
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csp import get_nonce
+from django.utils.csp import CSP, build_policy
 
 from . import conf
 from .cookies import ConsentState, consent_cookie_read
@@ -48,16 +50,21 @@ def google_allowed(state: ConsentState | None) -> bool:
 
 
 class AnalyticsCspMiddleware:
-    """Adds Google's analytics hosts to the CSP of a response for a visitor for whom
-    google_allowed(). Place it right after Django's ContentSecurityPolicyMiddleware, so its
-    answer is seen first; a response that chose its own policy (csp_override, or a 304 that
-    must keep the one the browser holds) is left alone."""
+    """Sends, for a visitor for whom google_allowed(), the project's policy with Google's
+    analytics hosts added. Place it right after Django's ContentSecurityPolicyMiddleware:
+    it answers first, and Django's middleware leaves a policy header a response already has
+    (as it does for a view that sets its own)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if not hasattr(response, "_csp_config") and google_allowed(consent_cookie_read(request)):
-            response._csp_config = csp_with_google_analytics(settings.SECURE_CSP)
+        if (
+            settings.SECURE_CSP
+            and CSP.HEADER_ENFORCE not in response
+            and google_allowed(consent_cookie_read(request))
+        ):
+            policy = csp_with_google_analytics(settings.SECURE_CSP)
+            response.headers[CSP.HEADER_ENFORCE] = build_policy(policy, get_nonce(request))
         return response

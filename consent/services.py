@@ -4,10 +4,10 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.utils import timezone
 
 from privacy_portal.hashing import email_normalise
+from privacy_portal.local_cache import LocalCache
 
 from . import conf
 from .banner import Banner
@@ -54,21 +54,20 @@ def consent_states_decide(
     return dict(sorted(states.items()))
 
 
+# Banner texts this process knows are stored. A text is never deleted (records refer to it
+# by hash), so the hour only bounds how long a test's or an operator's removal goes unseen.
+_texts_stored = LocalCache(seconds=60 * 60, size=1024)
+
+
 def _banner_text_keep(banner: Banner) -> None:
-    """Store the banner's text once per hash (the log row refers to it by hash). The
-    configuration remembers for its lifetime in this process (seconds) which texts are
-    stored, and the shared cache for longer, so a decision usually costs no query or cache
-    round trip for this."""
-    stored = banner.configuration.banner_texts_stored
-    if banner.sha256 in stored:
+    """Store the banner's text once per hash (the log row refers to it by hash); a
+    decision on a text this process has stored before costs no query for it."""
+    if _texts_stored.get(banner.sha256):
         return
-    key = f"consent:banner-text:{banner.sha256}"
-    if not cache.get(key):
-        BannerText.objects.get_or_create(
-            sha256=banner.sha256, defaults={"language": banner.language, "text": banner.text}
-        )
-        cache.set(key, True, None)
-    stored.add(banner.sha256)
+    BannerText.objects.get_or_create(
+        sha256=banner.sha256, defaults={"language": banner.language, "text": banner.text}
+    )
+    _texts_stored.set(banner.sha256, True)
 
 
 def _identical(record: ConsentRecord, states: dict, banner: Banner, action: str, gpc: bool) -> bool:

@@ -1,9 +1,7 @@
 """Consent endpoints: record a decision, the receipt, the cookie page."""
 
 import json
-import time
-from collections.abc import Callable
-from functools import lru_cache, wraps
+from functools import lru_cache
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -15,10 +13,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from privacy_portal.shared_pages import shared_page
+
 from . import conf
 from .banner import SCOPE_ALL, banner_build, banner_for, ga_config
 from .configuration import configuration_current
-from .cookies import consent_cookie_read, consent_cookie_set, ga_cookies_delete, http_date_at
+from .cookies import consent_cookie_read, consent_cookie_set, ga_cookies_delete
 from .csp import google_allowed
 from .forms import ConsentChoiceInvalid, consent_choice_clean
 from .receipts import consent_receipt
@@ -86,24 +86,7 @@ def _receipt_url(urlconf: str | None, prefix: str) -> str:
     return reverse("consent:receipt")
 
 
-NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
-
-
-def _never_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """@never_cache's headers, byte for byte, without parsing and re-serialising
-    Cache-Control and formatting the date anew on every decision."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        response.headers["Expires"] = http_date_at(int(time.time()))
-        response.headers["Cache-Control"] = NEVER_CACHE
-        return response
-
-    return wrapper
-
-
-@_never_cache
+@never_cache
 @require_POST
 def decide(request: HttpRequest) -> HttpResponse:
     """Record a cookie decision: JSON for the module, 303 back to the page for a form."""
@@ -128,8 +111,6 @@ def decide(request: HttpRequest) -> HttpResponse:
     state = decision.state
     target = _safe_next(request, choice.next)
     if _wants_json(request):
-        # The banner as it is now, for the module to put in place of the one just answered
-        # (hidden unless something still needs a decision, e.g. after a GPC signal).
         after = banner_build(
             configuration=banner.configuration,
             state=state,
@@ -149,7 +130,10 @@ def decide(request: HttpRequest) -> HttpResponse:
                 "ga": ga_config(state) if google_allowed(banner.state) else None,
                 "prompt": after.prompt.needed,
                 "message": _("Your choices have been saved."),
-                "banner": after.html(request, next_url=target),
+                # The banner to show in place of the one just answered when something still
+                # needs a decision (e.g. after a GPC signal); else the module asks for it
+                # (consent:banner) only if the visitor reopens the settings.
+                "banner": after.html(request, next_url=target) if after.prompt.needed else None,
             }
         )
     else:
@@ -158,6 +142,15 @@ def decide(request: HttpRequest) -> HttpResponse:
     if not state.granted("analytics"):
         ga_cookies_delete(request, response)
     return response
+
+
+@never_cache
+@require_safe
+def banner(request: HttpRequest) -> JsonResponse:
+    """The banner for this visitor as it is now, for the module to show when the visitor
+    reopens their cookie settings on a page where they have decided since it loaded."""
+    next_url = _safe_next(request, request.GET.get("next", ""))
+    return JsonResponse({"banner": banner_for(request).html(request, next_url=next_url)})
 
 
 @never_cache
@@ -180,6 +173,7 @@ def receipt(request: HttpRequest) -> JsonResponse:
 
 
 @require_safe
+@shared_page
 def cookies(request: HttpRequest) -> HttpResponse:
     """The cookie declaration and the settings form (works without JavaScript)."""
     banner = banner_for(request, scope=SCOPE_ALL)

@@ -1,10 +1,10 @@
 """The release id when PORTAL_RELEASE is not set: a fingerprint of the code that shapes
 pages (Python, templates, translations, static files).
 
-The release is part of every cached page's validators and cache keys (caching.page_etag).
-A deployment that forgot to set PORTAL_RELEASE used to keep serving the previous release's
-renderings from the shared cache, and answering 304 to browsers holding its pages, for up
-to a day; with the fingerprint, any change to the code is a new release. Servers deployed
+The release is part of the cache keys of rendered policies (caching.rendered_policy). A
+deployment that forgot to set PORTAL_RELEASE used to keep serving the previous release's
+renderings from the shared cache for up to a day; with the fingerprint, any change to the
+code is a new release. Servers deployed
 from the same files get the same fingerprint, so they still share their renderings.
 """
 

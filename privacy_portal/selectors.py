@@ -5,14 +5,13 @@ loaded only when the rendered HTML is not cached yet.
 """
 
 import datetime
-import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
+from .local_cache import LocalCache
 from .models import PolicyVersion, PolicyVersionQuerySet
 
 if TYPE_CHECKING:
@@ -38,53 +37,29 @@ def policy_in_force(*, language: str, today: datetime.date | None = None) -> Pol
     return _preferring(published, language).defer("body").order_by("preference", "-number").first()
 
 
-IN_FORCE_CACHE_SECONDS = 60
-# Each process also keeps the answer for as long as it keeps the cookie configuration (which
-# carries the same version for the banner), saving the shared cache's round trip and
-# unpickling on every first visit; page and banner agree on the version in force.
+# The version in force is asked for by every policy page and banner; each process keeps it
+# for as long as it keeps the cookie configuration (which carries the same version for the
+# banner), so page and banner agree on the version in force.
 IN_FORCE_LOCAL_SECONDS = 5
-_NONE = "none"
-_local_in_force: dict[str, tuple[float, PolicyVersion | None]] = {}
-
-
-def _in_force_key(language: str, today: datetime.date) -> str:
-    return f"policy:in-force:{language}:{today.isoformat()}"
+_in_force = LocalCache(seconds=IN_FORCE_LOCAL_SECONDS, size=16)  # by language and date
 
 
 def policy_in_force_cached(*, language: str) -> PolicyVersion | None:
-    """policy_in_force for the public pages, kept in the shared cache for a minute and in
-    this process for IN_FORCE_LOCAL_SECONDS.
+    """policy_in_force for the public pages, kept in this process for IN_FORCE_LOCAL_SECONDS.
 
-    Every first visit to a policy page needs it, and asking the database each time held
-    those pages to a fraction of a bare page. Publishing a version drops the entries (see
-    services.policy_in_force_forget): the publishing process shows the new version at once,
-    every other one within IN_FORCE_LOCAL_SECONDS when the cache is shared (Redis), as it
-    shows the banner's new configuration; a per-process cache may lag by up to a minute.
+    Publishing a version drops the copies (services.policy_in_force_forget): the publishing
+    process shows the new version at once, every other one within IN_FORCE_LOCAL_SECONDS.
     The key has the date, so a version that takes effect at midnight is picked up then.
     """
     today = timezone.localdate()
-    key = _in_force_key(language, today)
-    now = time.monotonic()
-    local = _local_in_force.get(key)
-    if local is not None and local[0] > now:
-        return local[1]
-    cached = cache.get(key)
-    if cached is None:
-        version = policy_in_force(language=language, today=today)
-        cache.set(key, version if version is not None else _NONE, IN_FORCE_CACHE_SECONDS)
-    else:
-        version = None if cached == _NONE else cached
-    if len(_local_in_force) > 16:  # yesterday's keys
-        _local_in_force.clear()
-    _local_in_force[key] = (now + IN_FORCE_LOCAL_SECONDS, version)
-    return version
+    return _in_force.get_or_set(
+        (language, today), lambda: policy_in_force(language=language, today=today)
+    )
 
 
 def policy_in_force_forget() -> None:
-    """Drop the cached versions in force (after a publication)."""
-    today = timezone.localdate()
-    _local_in_force.clear()
-    cache.delete_many([_in_force_key(code, today) for code, _name in settings.LANGUAGES])
+    """Drop this process's copies of the versions in force (after a publication)."""
+    _in_force.clear()
 
 
 def policy_version_get(*, number: int, language: str) -> PolicyVersion | None:

@@ -17,6 +17,7 @@ from consent.configuration import configuration_invalidate
 
 from .models import PolicyVersion
 from .selectors import policy_in_force_forget, policy_latest_published, policy_next_number
+from .shared_pages import shared_pages_forget
 
 
 def policy_body_sha256(body: str) -> str:
@@ -89,8 +90,9 @@ def policy_publish(
     # pages show the new version at once (now, and again once committed, so no other
     # process can cache the old one in between).
     policy_in_force_forget()
+    shared_pages_forget()
     transaction.on_commit(policy_in_force_forget)
-    transaction.on_commit(configuration_invalidate)
+    transaction.on_commit(configuration_invalidate)  # drops the shared pages too
     return version
 
 

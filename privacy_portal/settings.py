@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A new visitor's first visit answered from this process's copy, like a static file.
+    "privacy_portal.shared_pages.SharedPageMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Google's analytics hosts, for visitors who have not refused analytics (consent/csp.py).
     "consent.csp.AnalyticsCspMiddleware",
@@ -167,9 +169,9 @@ DEFAULT_FROM_EMAIL = env.str(
     "DJANGO_DEFAULT_FROM_EMAIL", default=f"{PORTAL_COMPANY_NAME} <{DPO_EMAIL}>"
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-# Changes with every deployment (set it to the release's commit); it is part of the
-# validators and cache keys of cached pages, so a new release never answers 304 with an old
-# layout nor serves an old rendering. Unset, it is a fingerprint of the code itself.
+# Changes with every deployment (set it to the release's commit); it is part of the cache
+# keys of rendered policies, so a new release never serves an old rendering. Unset, it is a
+# fingerprint of the code itself.
 PORTAL_RELEASE = env.str("PORTAL_RELEASE", default="") or code_fingerprint(BASE_DIR)
 
 # --- Security -------------------------------------------------------------------------------
@@ -335,6 +337,11 @@ REGISTER_RATE_PER_EMAIL = env.int("REGISTER_RATE_PER_EMAIL", default=3)
 
 # --- Consent (cookie banner and consent log) -------------------------------------------------
 CONSENT_COOKIE_NAME = "portal_consent"
+# Pages every new visitor shares (privacy_portal.shared_pages): a request carrying a session
+# or one of these cookies is a known visitor and gets private pages; besides the language,
+# the pages vary by these request headers (the banner honours Global Privacy Control).
+SHARED_PAGE_PRIVATE_COOKIES = [CONSENT_COOKIE_NAME]
+SHARED_PAGE_VARY = ["Sec-GPC"]
 CONSENT_MAX_AGE_DAYS = env.int("CONSENT_MAX_AGE_DAYS", default=365)
 CONSENT_REFUSAL_REASK_DAYS = env.int("CONSENT_REFUSAL_REASK_DAYS", default=180)
 CONSENT_POLICY_PROVIDER = "privacy_portal.selectors.policy_info_for_consent"

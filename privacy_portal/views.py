@@ -12,33 +12,32 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from . import selectors
-from .caching import conditional_page, page_etag, rendered_policy
+from .caching import rendered_policy
 from .diff import diff_policies
 from .models import PolicyVersion
 from .shared_cache import shared_cache_reachable
+from .shared_pages import shared_page
 
 logger = logging.getLogger(__name__)
 
 
 @require_safe
+@shared_page
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "privacy_portal/home.html")
 
 
 def _policy_page(request: HttpRequest, version: PolicyVersion, *, in_force: bool) -> HttpResponse:
-    def render_page(extra: dict) -> HttpResponse:
-        policy = rendered_policy(
-            body_sha256=version.body_sha256,
-            load_body=lambda: version.body,  # deferred: loads only on a cache miss
-        )
-        context = {"version": version, "policy": policy, "in_force": in_force, **extra}
-        return render(request, "privacy_portal/policy.html", context)
-
-    etag = page_etag("policy", version.pk, version.body_sha256, in_force)
-    return conditional_page(request, etag, render_page)
+    policy = rendered_policy(
+        body_sha256=version.body_sha256,
+        load_body=lambda: version.body,  # deferred: loads only on a cache miss
+    )
+    context = {"version": version, "policy": policy, "in_force": in_force}
+    return render(request, "privacy_portal/policy.html", context)
 
 
 @require_safe
+@shared_page
 def policy(request: HttpRequest) -> HttpResponse:
     version = selectors.policy_in_force_cached(language=get_language())
     if version is None:
@@ -47,6 +46,7 @@ def policy(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+@shared_page
 def policy_version(request: HttpRequest, number: int) -> HttpResponse:
     version = selectors.policy_version_get(number=number, language=get_language())
     if version is None:
@@ -55,42 +55,31 @@ def policy_version(request: HttpRequest, number: int) -> HttpResponse:
 
 
 @require_safe
+@shared_page
 def policy_history(request: HttpRequest) -> HttpResponse:
     versions = selectors.policy_history(language=get_language())
     current = selectors.policy_in_force_cached(language=get_language())
-    etag = page_etag("history", *(v.body_sha256 for v in versions), current and current.pk)
-    return conditional_page(
-        request,
-        etag,
-        lambda extra: render(
-            request,
-            "privacy_portal/history.html",
-            {"versions": versions, "current": current, **extra},
-        ),
+    return render(
+        request, "privacy_portal/history.html", {"versions": versions, "current": current}
     )
 
 
 @require_safe
+@shared_page
 def policy_diff(request: HttpRequest, number: int) -> HttpResponse:
     version, previous = selectors.policy_version_with_previous(
         number=number, language=get_language()
     )
     if version is None:
         raise Http404("There is no published policy version with that number.")
-
-    def render_page(extra: dict) -> HttpResponse:
-        sections = diff_policies(previous.body, version.body) if previous else []
-        context = {
-            "version": version,
-            "previous": previous,
-            "changed": [s for s in sections if s.state != "unchanged"],
-            "unchanged": [s for s in sections if s.state == "unchanged"],
-            **extra,
-        }
-        return render(request, "privacy_portal/diff.html", context)
-
-    etag = page_etag("diff", version.body_sha256, previous and previous.body_sha256)
-    return conditional_page(request, etag, render_page)
+    sections = diff_policies(previous.body, version.body) if previous else []
+    context = {
+        "version": version,
+        "previous": previous,
+        "changed": [s for s in sections if s.state != "unchanged"],
+        "unchanged": [s for s in sections if s.state == "unchanged"],
+    }
+    return render(request, "privacy_portal/diff.html", context)
 
 
 def bad_link_response(request: HttpRequest, *, expired: bool) -> HttpResponse:

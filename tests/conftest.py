@@ -33,16 +33,13 @@ SEED_HEADINGS = [
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Each test starts with empty caches (rendered policies, cookie configuration)."""
-    from consent.configuration import configuration_invalidate
-    from privacy_portal.caching import shared_pages_forget
-    from privacy_portal.selectors import policy_in_force_forget
+    """Each test starts with empty caches: the shared one (rendered policies, rate limits)
+    and every local one (cookie configuration, version in force, shared pages)."""
+    from privacy_portal.local_cache import LocalCache
 
     def forget():
         cache.clear()
-        configuration_invalidate()
-        policy_in_force_forget()
-        shared_pages_forget()
+        LocalCache.clear_all()
 
     forget()
     yield

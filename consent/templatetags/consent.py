@@ -11,18 +11,9 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def consent_banner(context) -> str:
-    """The banner (shown until a decision exists), its styles, its module, and the Google
-    Analytics loader when — and only when — analytics consent exists."""
-    nonce = context.get("csp_nonce")
-    return banner_assets_html(
-        context["request"],
-        # The page's own token (and return address, when it gives one), so a page rendered
-        # once for many visitors can fill them in.
-        csrf_token=context.get("csrf_token"),
-        next_url=context.get("consent_next"),
-        # Reading the lazy nonce generates it, so the CSP header carries it too.
-        nonce=str(nonce) if nonce is not None else "",
-    )
+    """The banner (shown until a decision exists), its stylesheet, its module, and the
+    Google Analytics loader when — and only when — analytics consent exists."""
+    return banner_assets_html(context["request"])
 
 
 @register.simple_tag(takes_context=True)

@@ -13,6 +13,7 @@ import json
 import django
 django.setup()
 from django.core.management import call_command
+from django.core.checks import run_checks
 from django.test import Client
 call_command("migrate", verbosity=0)
 client = Client()
@@ -23,7 +24,9 @@ from consent.models import ConsentRecord
 record = ConsentRecord.objects.get()
 print(json.dumps({
     "banner_shown": 'data-consent-banner>' in page or 'data-consent-banner >' in page,
-    "has_style_nonce": '<style nonce="' in page,
+    "stylesheet": '<link rel="stylesheet" href="/static/consent/consent.css">' in page,
+    "inline_style": "<style" in page,
+    "warnings": [m.id for m in run_checks() if m.id.startswith("consent.")],
     "decision": decision.status_code,
     "hidden_after": 'data-consent-banner hidden' in after,
     "action": record.action,
@@ -52,7 +55,9 @@ def test_consent_app_works_in_another_project():
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome == {
         "banner_shown": True,
-        "has_style_nonce": True,
+        "stylesheet": True,
+        "inline_style": False,
+        "warnings": [],
         "decision": 303,
         "hidden_after": True,
         "action": "reject_all",

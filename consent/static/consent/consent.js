@@ -5,7 +5,9 @@ const banner = () => $("[data-consent-banner]");
 // Data attributes, not ids: policy text can make ids.
 const config = JSON.parse($("script[data-consent-config]")?.textContent || "null");
 let { state, ga } = config || {};
-let gaStarted, opener;
+// stale: a decision was saved since the banner in the page was rendered (the answer brings a
+// new banner only when something is left to ask); reopening the settings fetches it then.
+let gaStarted, opener, stale;
 const room = new ResizeObserver(() => $("html").style.setProperty("--cc", banner().offsetHeight + "px"));
 
 function gtag() {
@@ -68,7 +70,8 @@ async function send(form, action) {
   if (!response.ok) throw new Error(body.error);
   state = body.categories;
   ga = body.ga || ga; // null once analytics is off: keep the id to send the update
-  banner().outerHTML = body.banner;
+  if (body.banner) banner().outerHTML = body.banner;
+  stale = !body.banner;
   apply();
   toggle(body.prompt);
   $("[data-consent-status]").textContent = body.message;
@@ -81,11 +84,23 @@ addEventListener("submit", (event) => {
   send(form, event.submitter?.value || "custom").catch((error) => ($(".cc-s", form).textContent = error.message));
 });
 
-addEventListener("click", (event) => {
+// The banner as it is now, in place of a stale one.
+async function refresh() {
+  const next = encodeURIComponent(location.pathname + location.search);
+  const response = await fetch(`${config.banner}?next=${next}`, { headers: { Accept: "application/json" } });
+  if (!response.ok) throw new Error(response.statusText);
+  banner().outerHTML = (await response.json()).banner;
+  stale = false;
+}
+
+addEventListener("click", async (event) => {
   const link = event.target.closest("[data-consent-open]");
   if (!link || !banner()) return;
   event.preventDefault();
   opener = link;
+  // Without the current banner, the settings page shows the same choices.
+  if (stale) await refresh().catch(() => location.assign(link.href));
+  if (stale) return;
   $("details", banner()).open = true;
   toggle(true, $("[role=switch]:not(:disabled)", banner()));
 });

@@ -33,3 +33,6 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memor
 STATIC_URL = "/static/"
 USE_TZ = True
 SECURE_CSP = {"default-src": [CSP.SELF], "style-src": [CSP.SELF, CSP.NONCE]}
+# The cookie page is shared between visitors without a decision (privacy_portal.shared_pages).
+SHARED_PAGE_PRIVATE_COOKIES = ["portal_consent"]
+SHARED_PAGE_VARY = ["Sec-GPC"]
