@@ -15,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from privacy_portal.origin import cross_origin_protected
+
 from . import conf
 from .banner import SCOPE_ALL, banner_build, banner_for, ga_config
 from .configuration import configuration_current
@@ -105,6 +107,7 @@ def _never_cache(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 @_never_cache
 @require_POST
+@cross_origin_protected  # the banner's form carries no token: its pages are shared
 def decide(request: HttpRequest) -> HttpResponse:
     """Record a cookie decision: JSON for the module, 303 back to the page for a form."""
     try:
