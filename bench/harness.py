@@ -246,7 +246,7 @@ class RedisServer:
 def csrf_pair(port: int) -> tuple[str, str]:
     """A CSRF cookie and form token, as a browser gets them with its first page."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", "/cookies/")
+    conn.request("GET", "/requests/new/")
     response = conn.getresponse()
     html = response.read().decode()
     cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie")).group(1)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from privacy_portal.origin import cross_origin_protected
 from privacy_portal.shared_pages import shared_page
 
 from . import conf
@@ -88,6 +89,7 @@ def _receipt_url(urlconf: str | None, prefix: str) -> str:
 
 @never_cache
 @require_POST
+@cross_origin_protected  # the banner's form carries no token: its pages are shared
 def decide(request: HttpRequest) -> HttpResponse:
     """Record a cookie decision: JSON for the module, 303 back to the page for a form."""
     try:

@@ -195,7 +195,8 @@ TRUSTED_PROXIES = env.int("DJANGO_TRUSTED_PROXIES", default=None)
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=bool(TRUSTED_PROXIES)):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-# Forms carry the token in a field (the banner's script posts the form's own fields).
+# Forms carry the token in a field, so no script needs the cookie. (The banner and the language
+# switch carry none: they are checked by origin, privacy_portal/origin.py.)
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -2,8 +2,10 @@
 
 from django.contrib import admin
 from django.urls import include, path, register_converter
+from django.views.i18n import set_language
 
 from . import views
+from .origin import cross_origin_protected
 
 
 class VersionNumberConverter:
@@ -36,8 +38,9 @@ urlpatterns = [
     path("", include("consent.registration_urls")),
     path("", include("consent.preferences_urls")),
     path("admin/", admin.site.urls),
-    # The language switcher posts to /i18n/setlang/ (Django's set_language view).
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The footer's language switch posts to Django's set_language view. It is on every
+    # page, shared by every new visitor, so it is protected by origin, not by a token.
+    path("i18n/setlang/", cross_origin_protected(set_language), name="set_language"),
 ]
 
 # The database being away is a 503 even when it fails outside a view (see the module).

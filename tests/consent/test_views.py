@@ -296,17 +296,6 @@ def test_get_on_the_consent_endpoint_is_405(client, db):
     assert client.get("/consent/").status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
 
-def test_consent_post_needs_the_csrf_token(db, demo_policy):
-    from django.test import Client
-
-    strict = Client(enforce_csrf_checks=True)
-
-    response = strict.post("/consent/", {"action": "accept_all"})
-
-    assert response.status_code == HTTPStatus.FORBIDDEN
-    assert ConsentRecord.objects.count() == 0
-
-
 def test_gpc_signal_is_honoured(client, demo_policy):
     html = client.get("/privacy/", headers={"Sec-GPC": "1"}).content.decode()
 

@@ -83,8 +83,9 @@ def test_production_cookies_are_secure_httponly_where_possible_and_same_site(
 
 
 def test_the_csrf_cookie_is_out_of_reach_of_scripts(demo_policy):
-    """Forms carry the token in a field (the banner's script posts the form's own fields),
-    so no script needs the cookie, and an injected one cannot read it."""
+    """Forms carry the token in a field (the banner and the language switch carry none:
+    privacy_portal/origin.py), so no script needs the cookie, and an injected one cannot
+    read it."""
     for path in ("/requests/new/", "/admin/login/"):
         cookie = Client().get(path).cookies["csrftoken"]
 
