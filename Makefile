@@ -1,6 +1,7 @@
 # Two commands for a fresh machine (Python 3.13 is all it needs):
 #   make run    set up, migrate SQLite, load the demo, serve on 127.0.0.1:$(PORT)
-#   make test   set up and run every test (browser tests skip without Chromium)
+#   make test   set up and run every test (browser tests skip without Chromium, the HTML
+#               check without Java)
 
 PORT ?= 8000
 VENV ?= .venv

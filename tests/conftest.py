@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite, and the CI rule for browser tests."""
+"""Fixtures shared by the whole suite, and the CI rule for browser and HTML-checker tests."""
 
 import os
 import subprocess
@@ -151,8 +151,11 @@ def pytest_report_header(config):
     return f"database: {database['ENGINE'].rsplit('.', 1)[-1]} {database.get('HOST') or ''}"
 
 
-# --- Under CI a skipped browser test is a failure ---------------------------------------------
-_skipped_e2e: list[str] = []
+# --- Under CI a skipped browser or HTML-checker test is a failure -----------------------------
+# Both skip where a tool is missing (Chromium, Java); CI installs the tools, so a skip there
+# means a check that never ran.
+REQUIRED_IN_CI = {"e2e", "vnu"}
+_skipped_in_ci: list[str] = []
 
 
 def pytest_collection_modifyitems(config, items):
@@ -162,17 +165,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_runtest_logreport(report):
-    if report.skipped and "e2e" in report.keywords:
-        _skipped_e2e.append(report.nodeid)
+    if report.skipped and REQUIRED_IN_CI & set(report.keywords):
+        _skipped_in_ci.append(report.nodeid)
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if IN_CI and _skipped_e2e:
+    if IN_CI and _skipped_in_ci:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             reporter.write_line(
-                f"CI=true: {len(_skipped_e2e)} browser test(s) skipped, which fails the run: "
-                + ", ".join(_skipped_e2e),
+                f"CI=true: {len(_skipped_in_ci)} browser or HTML-checker test(s) skipped, "
+                "which fails the run: " + ", ".join(_skipped_in_ci),
                 red=True,
             )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

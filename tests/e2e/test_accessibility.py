@@ -15,18 +15,20 @@ which the page's CSP does not govern, so the pages keep their strict CSP for the
 """
 
 import re
-from collections.abc import Callable
 from http import HTTPStatus
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.core import mail
-from django.core.management import call_command
 from django.test import Client, RequestFactory
 from playwright.sync_api import Page, expect
 
-from consent.models import Registration
-from tests.helpers import ALICE, link_in_mail, public_paths, submit, submit_and_verify
+from tests.helpers import (
+    FLOW_PAGES,
+    NO_PAGE_WITH_A_VALID_TOKEN,
+    NOT_PAGES,
+    public_paths,
+    token_pages,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -37,17 +39,6 @@ AXE_OPTIONS = {
     "resultTypes": ["violations", "incomplete"],
 }
 AXE = Axe()
-
-# Public URL patterns that answer no HTML page to a browser's GET (asserted below).
-NOT_PAGES = {
-    "privacy_portal:healthz": "JSON for load balancers",
-    "consent:decide": "the banner's POST endpoint",
-    "consent:receipt": "a JSON download",
-    "set_language": "the language switch: a POST answered by a redirect",
-}
-# Pages opened from a mailed link whose valid token answers no page (a zip download).
-NO_PAGE_WITH_A_VALID_TOKEN = {"requests_app:request-download"}
-
 
 # --- Checking a page ---------------------------------------------------------------------
 
@@ -148,123 +139,14 @@ def test_the_check_reports_what_axe_finds(page: Page, site):
 # --- Pages opened from mailed links, with real tokens ---------------------------------------
 
 
-def _registration_mails(client: Client, deliver, *, email: str, age: int, country: str) -> None:
-    from tests.consent.test_registration import years_ago
-
-    with deliver():
-        client.post(
-            "/register/",
-            {
-                "name": "Kim Lee",
-                "email": email,
-                "country": country,
-                "date_of_birth": years_ago(age).isoformat(),
-                "marketing_email": "on",
-            },
-        )
-
-
-def _child_with_asked_parent(client: Client, deliver) -> None:
-    _registration_mails(client, deliver, email="kim@example.org", age=12, country="DE")
-    with deliver():
-        client.post("/register/parent/", {"parent_email": "parent@example.org"})
-
-
-def _parent_consented(client: Client, deliver) -> None:
-    _child_with_asked_parent(client, deliver)
-    with deliver():
-        client.post(
-            link_in_mail(mail.outbox[-1], "/parental-consent/"),
-            {"decision": "consent", "is_guardian": "on"},
-        )
-
-
-def _confirmed_adult(client: Client, deliver) -> None:
-    _registration_mails(client, deliver, email=ALICE, age=30, country="FR")
-    with deliver():
-        client.post(link_in_mail(mail.outbox[-1], "/register/confirm/"))
-
-
-def _request_verify(client: Client, deliver) -> str:
-    submit(client, deliver)
-    return link_in_mail(mail.outbox[-1], "/requests/verify/")
-
-
-def _request_status(client: Client, deliver) -> str:
-    submit_and_verify(client, deliver)
-    return link_in_mail(mail.outbox[-1], "/requests/status/")
-
-
-def _register_confirm(client: Client, deliver) -> str:
-    _registration_mails(client, deliver, email=ALICE, age=30, country="FR")
-    return link_in_mail(mail.outbox[-1], "/register/confirm/")
-
-
-def _register_parent(client: Client, deliver) -> str:
-    _registration_mails(client, deliver, email="kim@example.org", age=12, country="DE")
-    return "/register/parent/"  # the browser gets this client's screened session
-
-
-def _parental_consent(client: Client, deliver) -> str:
-    _child_with_asked_parent(client, deliver)
-    return link_in_mail(mail.outbox[-1], "/parental-consent/")
-
-
-def _parental_manage(client: Client, deliver) -> str:
-    _parent_consented(client, deliver)
-    return link_in_mail(mail.outbox[-1], "/parental-consent/manage/")
-
-
-def _own_consent(client: Client, deliver) -> str:
-    _parent_consented(client, deliver)
-    Registration.objects.filter(is_child=True).update(birth_year=1990)
-    with deliver():
-        call_command("process_coming_of_age", verbosity=0)
-    return link_in_mail(mail.outbox[-1], "/register/own-consent/")
-
-
-def _preference_centre(client: Client, deliver) -> str:
-    _confirmed_adult(client, deliver)
-    with deliver():
-        client.post("/preferences/", {"email": ALICE})
-    return link_in_mail(mail.outbox[-1], "/preferences/")
-
-
-def _unsubscribe(client: Client, deliver) -> str:
-    _confirmed_adult(client, deliver)
-    header = mail.outbox[-1].extra_headers["List-Unsubscribe"]
-    return "/" + header.strip("<>").split("://", 1)[1].split("/", 1)[1]
-
-
-# Pages that show what they are for only after the steps before them: opened from a mailed
-# link with a real token, or (the parent step) in the session of a child's registration.
-FLOW_PAGES: dict[str, Callable[[Client, object], str]] = {
-    "requests_app:request-verify": _request_verify,
-    "requests_app:request-status": _request_status,
-    "registration:confirm": _register_confirm,
-    "registration:parent": _register_parent,
-    "registration:parental-consent": _parental_consent,
-    "registration:parental-manage": _parental_manage,
-    "registration:own-consent": _own_consent,
-    "preferences:centre": _preference_centre,
-    "preferences:unsubscribe": _unsubscribe,
-}
-
-
-def _token_pages() -> set[str]:
-    """The public pages whose path carries a token from a mailed link."""
-    one, other = public_paths(token="one"), public_paths(token="other")
-    return {name for name in one if one[name] != other[name]}
-
-
 def _pages_without_data() -> dict[str, str]:
     """Every public page a visitor opens without an e-mailed link, and every page opened
     from one with a forged token (the error page), plus a missing page (404)."""
-    token_pages = _token_pages()
+    from_mails = token_pages()
     paths = {
         name: path
         for name, path in public_paths(number=2).items()
-        if name not in NOT_PAGES and (name in token_pages or name not in FLOW_PAGES)
+        if name not in NOT_PAGES and (name in from_mails or name not in FLOW_PAGES)
     }
     paths["registration:parent (no session)"] = "/register/parent/"  # redirected
     paths["privacy_portal:policy-version (first)"] = public_paths(number=1)[
@@ -275,7 +157,7 @@ def _pages_without_data() -> dict[str, str]:
 
 
 def test_every_page_from_a_mailed_link_is_checked_with_a_real_token():
-    missing = _token_pages() - FLOW_PAGES.keys() - NO_PAGE_WITH_A_VALID_TOKEN
+    missing = token_pages() - FLOW_PAGES.keys() - NO_PAGE_WITH_A_VALID_TOKEN
     assert not missing, f"add a flow that mails a real link to FLOW_PAGES for: {missing}"
 
 

@@ -185,6 +185,9 @@ def test_status_page_shows_reference_due_date_and_history(client, demo_policy, d
 
     assert request.reference in html
     assert f'datetime="{request.due_date.isoformat()}"' in html
+    # A moment as HTML's <time> takes it: seconds at most three decimals long, so none.
+    received = request.verified_at.astimezone(datetime.UTC)
+    assert f'datetime="{received:%Y-%m-%dT%H:%M:%SZ}"' in html
     assert "E-mail address confirmed; request received" in html
 
 
