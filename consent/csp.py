@@ -66,5 +66,5 @@ class AnalyticsCspMiddleware:
             and google_allowed(consent_cookie_read(request))
         ):
             policy = csp_with_google_analytics(settings.SECURE_CSP)
-            response.headers[CSP.HEADER_ENFORCE] = build_policy(policy, get_nonce(request))
+            response.headers[str(CSP.HEADER_ENFORCE)] = build_policy(policy, get_nonce(request))
         return response

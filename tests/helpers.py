@@ -201,6 +201,7 @@ NOT_PAGES = {
     "privacy_portal:healthz": "JSON for load balancers",
     "consent:decide": "the banner's POST endpoint",
     "consent:receipt": "a JSON download",
+    "consent:banner": "JSON for the banner's module (the settings reopened after a decision)",
     "set_language": "the language switch: a POST answered by a redirect",
 }
 # Pages opened from a mailed link whose valid token answers no page (a zip download).
