@@ -93,8 +93,14 @@ class Server:
     """The portal under gunicorn on 127.0.0.1, on a migrated database with the demo loaded.
 
     `env` adds to (or overrides) the production environment; `log` receives gunicorn's
-    output (default: this process's stderr).
+    output (default: this process's stderr). A subclass serves another project (its own
+    interpreter, folder, WSGI module and set-up) through the same start and stop.
     """
+
+    python = sys.executable
+    cwd = ROOT
+    wsgi = "bench.wsgi"
+    ready_path = "/healthz"
 
     def __init__(
         self,
@@ -115,8 +121,8 @@ class Server:
 
     def manage(self, *args: str) -> None:
         subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
+            [self.python, "manage.py", *args],
+            cwd=self.cwd,
             env=self.env,
             check=True,
             stdout=self.log or subprocess.DEVNULL,  # e.g. the demo login: not for a benchmark
@@ -131,16 +137,20 @@ class Server:
             raise
         return self
 
-    def start(self) -> None:
+    def prepare(self) -> None:
+        """What the database and static files need before the first request."""
         self.manage("migrate", "--noinput", "-v0")
         self.manage("load_demo", "-v0", "--password-file", os.devnull)
         self.manage("collectstatic", "--noinput", "-v0")
+
+    def start(self) -> None:
+        self.prepare()
         self.process = subprocess.Popen(
             [
-                sys.executable,
+                self.python,
                 "-m",
                 "gunicorn",
-                "bench.wsgi",
+                self.wsgi,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
@@ -150,7 +160,7 @@ class Server:
                 "--log-level",
                 "warning",
             ],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self.log,
             stderr=self.log,
@@ -159,7 +169,7 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
+                conn.request("GET", self.ready_path)
                 if conn.getresponse().status == 200:
                     return
             except OSError:

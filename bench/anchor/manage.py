@@ -1,0 +1,18 @@
+#!/usr/bin/env python
+"""Django's command-line utility for the anchor project (run in its own virtual
+environment by bench/side_by_side.py)."""
+
+import os
+import sys
+
+
+def main():
+    """Run administrative tasks."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anchor.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()
