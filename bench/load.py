@@ -54,10 +54,7 @@ FIRST_VISIT = "first visit (banner)"
 FIRST_VISIT_PAGES = ["/privacy/", "/privacy/history/", "/privacy/v/2/diff/"]
 EXPECTED[FIRST_VISIT] = 200
 REFERENCE = {"page": "bare page (reference)", FIRST_VISIT: "bare page (reference)"}
-BANNER_TOKEN = re.compile(
-    r'data-consent-form><input type="hidden" name="csrfmiddlewaretoken"'
-    r' value="([^"]+)"'
-)
+BANNER_NEXT = re.compile(r'data-consent-form>.*?name="next" value="([^"]*)"', re.DOTALL)
 WRITE_REFERENCE = "bare insert (reference)"
 CONSENT_SALT = "consent.cookie.v1"  # consent.cookies.SALT
 VERIFY_LINK = re.compile(r"/requests/verify/([^/\s]+)/")
@@ -101,22 +98,18 @@ class Workload:
         self.results = Results()
 
     # --- one request of each kind: (method, path, body, headers) --------------------------
-    def consent(self, as_json: bool, cookie: str, token: str):
-        """A decision on the banner of a first-visit page, with that page's cookie and token."""
-        body = f"action=accept_all&scope=prompt&next=%2F&csrfmiddlewaretoken={token}"
+    def consent(self, as_json: bool, html: bytes):
+        """A decision on the banner of a first-visit page, posted as a browser posts it from
+        that page (the banner's form carries no token: the portal checks the origin)."""
+        found = BANNER_NEXT.search(html.decode())
+        body = f"action=accept_all&scope=prompt&next={quote(found.group(1) if found else '/')}"
         headers = {
-            "Cookie": f"csrftoken={cookie}",
+            "Origin": f"http://127.0.0.1:{self.port}",
+            "Sec-Fetch-Site": "same-origin",
             "Content-Type": "application/x-www-form-urlencoded",
             **({"Accept": "application/json"} if as_json else {}),
         }
         return "POST", "/consent/", body, headers
-
-    @staticmethod
-    def banner_pair(response: http.client.HTTPResponse, html: bytes) -> tuple[str, str]:
-        """The CSRF cookie a first-visit page set and the token in its banner's form."""
-        cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie") or "")
-        token = BANNER_TOKEN.search(html.decode())
-        return (cookie.group(1) if cookie else ""), (token.group(1) if token else "")
 
     def submission(self, email: str):
         body = (
@@ -180,7 +173,7 @@ class Workload:
                 if status != EXPECTED[FIRST_VISIT]:
                     conn = self.reconnect(conn, status)
                     continue
-                request = self.consent(kind == "consent JSON", *self.banner_pair(response, content))
+                request = self.consent(kind == "consent JSON", content)
             elif kind == "request":
                 email = f"load-{next(self.emails):06d}@example.org"
                 request = self.submission(email)
