@@ -253,10 +253,11 @@ class RedisServer:
             return sorted(key.decode() for key in client.scan_iter(pattern))
 
 
-def csrf_pair(port: int) -> tuple[str, str]:
-    """A CSRF cookie and form token, as a browser gets them with its first page."""
+def csrf_pair(port: int, path: str = "/requests/new/") -> tuple[str, str]:
+    """A CSRF cookie and form token, as a browser gets them with its first page with a form
+    that has one (the request form, by default)."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    conn.request("GET", "/requests/new/")
+    conn.request("GET", path)
     response = conn.getresponse()
     html = response.read().decode()
     cookie = re.search(r"csrftoken=([^;]+)", response.getheader("Set-Cookie")).group(1)

@@ -224,20 +224,23 @@ class BannerForm(HTMLParser):
             self.inside = False
 
 
-def browser_post_headers(port: int, csrf_cookie: str) -> dict[str, str]:
-    """What a browser sends with a same-origin form post, cookies aside from the CSRF one."""
-    return {
+def browser_post_headers(port: int, csrf_cookie: str | None) -> dict[str, str]:
+    """What a browser sends with a same-origin form post, cookies aside from the CSRF one
+    (none when the page set none)."""
+    headers = {
         "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": f"csrftoken={csrf_cookie}",
         "Origin": f"http://127.0.0.1:{port}",
         "Sec-Fetch-Site": "same-origin",
     }
+    if csrf_cookie:
+        headers["Cookie"] = f"csrftoken={csrf_cookie}"
+    return headers
 
 
 def portal_consent_case(port: int) -> Case:
     """POST /consent/ as the banner of a first visit posts it, "Accept all" pressed: its own
-    hidden fields, and the CSRF pair of that visit (of /cookies/ if the banner has none, so
-    the case works with and without a token in the banner)."""
+    hidden fields, and the CSRF pair of that visit if the page had one (the portal's banner
+    carries none: it checks the origin instead), with no cookie at all otherwise."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("GET", "/privacy/")
     response = conn.getresponse()
@@ -247,12 +250,9 @@ def portal_consent_case(port: int) -> Case:
         raise RuntimeError("no banner form (data-consent-form) on a first visit to /privacy/")
     cookies = " ".join(response.msg.get_all("Set-Cookie") or [])
     cookie = re.search(r"csrftoken=([^;]+)", cookies)
-    token = form.fields.pop("csrfmiddlewaretoken", None)
-    if token is None or cookie is None:
-        csrf_cookie, token = csrf_pair(port)
-    else:
-        csrf_cookie = cookie.group(1)
-    body = urlencode({**form.fields, "action": "accept_all", "csrfmiddlewaretoken": token})
+    token = form.fields.get("csrfmiddlewaretoken")
+    csrf_cookie = cookie.group(1) if cookie and token else None
+    body = urlencode({**form.fields, "action": "accept_all"})
     return Case(
         PORTAL_CONSENT,
         port,
@@ -284,7 +284,7 @@ def static_case(port: int, static_root: str) -> tuple[Case, str]:
 
 
 def cases_build(portal: Server, anchor: AnchorServer) -> tuple[list[Case], str]:
-    anchor_cookie, anchor_token = csrf_pair(anchor.port)
+    anchor_cookie, anchor_token = csrf_pair(anchor.port, "/cookies/")
     accept_body = urlencode(
         [("cookie_groups", group) for group in optional_groups()]
         + [("csrfmiddlewaretoken", anchor_token)]

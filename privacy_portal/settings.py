@@ -245,9 +245,11 @@ RATE_LIMIT_TOKEN_PER_MINUTE = env.int("RATE_LIMIT_TOKEN_PER_MINUTE", default=30)
 RATE_LIMIT_CONSENT_PER_MINUTE = env.int("RATE_LIMIT_CONSENT_PER_MINUTE", default=120)
 RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE = env.int("RATE_LIMIT_UNSUBSCRIBE_PER_MINUTE", default=600)
 
-# Django's own CSP with a per-request nonce; nothing inline is allowed. Google's analytics
-# hosts are added per response, only when GA_MEASUREMENT_ID is configured and the visitor
-# has not refused analytics (consent.csp.AnalyticsCspMiddleware).
+# Django's own CSP; nothing inline is allowed. The public pages use no nonce (the banner's
+# style and module are static files), so the header is the same for every new visitor; the
+# nonce is there for the admin's templates. Google's analytics hosts are added per response,
+# only when GA_MEASUREMENT_ID is configured and the visitor has not refused analytics
+# (consent.csp.AnalyticsCspMiddleware).
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
