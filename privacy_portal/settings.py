@@ -84,10 +84,12 @@ MIDDLEWARE = [
     # Before CSRF, so refused attempts are counted too.
     "privacy_portal.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user, its second factor, the audit log and messages: under /admin/ only
+    # (no public page reads them; privacy_portal/admin_middleware.py).
+    "privacy_portal.admin_middleware.AdminAuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "privacy_portal.audit.StaffAuditMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "privacy_portal.admin_middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees a view's exception first: the database being away is a friendly 503.
     "privacy_portal.middleware.DatabaseUnavailableMiddleware",
