@@ -22,12 +22,15 @@ from django.urls import NoReverseMatch, get_script_prefix, reverse
 
 
 @cache
-def _admin_prefix(urlconf: str, script_prefix: str) -> str | None:
+def _admin_prefix(urlconf: str) -> str | None:
+    """The admin index's path within the site (as `path_info` has it: without the script
+    name the site is served under); None when the URLconf has no admin."""
     try:
         index = reverse("admin:index", urlconf=urlconf)
-    except NoReverseMatch:  # no admin in this URLconf
+    except NoReverseMatch:
         return None
-    return "/" + index.removeprefix(script_prefix)
+    # reverse() prepends the script prefix it reads now: take it off again.
+    return "/" + index.removeprefix(get_script_prefix())
 
 
 def admin_request(request: HttpRequest) -> bool:
@@ -35,8 +38,7 @@ def admin_request(request: HttpRequest) -> bool:
 
     A path under the prefix is the admin's whether or not it resolves (its own 404 page
     needs the user too); no admin view can be reached by a path outside it."""
-    urlconf = getattr(request, "urlconf", None) or settings.ROOT_URLCONF
-    prefix = _admin_prefix(urlconf, get_script_prefix())
+    prefix = _admin_prefix(getattr(request, "urlconf", None) or settings.ROOT_URLCONF)
     return prefix is not None and request.path_info.startswith(prefix)
 
 

@@ -5,7 +5,9 @@ from http import HTTPStatus
 
 import pytest
 from django.test import Client
+from django.urls import set_script_prefix
 
+from privacy_portal.admin_middleware import _admin_prefix
 from privacy_portal.models import StaffAction
 from tests.helpers import public_paths
 
@@ -68,3 +70,19 @@ def test_the_admin_still_signs_in_logs_reads_and_shows_messages(dpo_client, demo
     assert traces(added) == {"user": True, "messages": True, "messages cookie": True}
     assert "was added successfully" in listed.text
     assert StaffAction.objects.filter(model="privacy_portal.policyversion").exists()
+
+
+def test_the_admin_is_recognised_under_a_script_name(dpo_client, demo_policy):
+    """Served under /portal/ (SCRIPT_NAME), the admin's paths still start with /admin/."""
+    _admin_prefix.cache_clear()
+    set_script_prefix("/portal/")
+    try:
+        index = dpo_client.get("/admin/", SCRIPT_NAME="/portal")
+        page = dpo_client.get("/privacy/", SCRIPT_NAME="/portal")
+    finally:
+        set_script_prefix("/")
+        _admin_prefix.cache_clear()
+
+    assert index.status_code == HTTPStatus.OK
+    assert traces(index)["user"]
+    assert traces(page) == NONE
