@@ -122,7 +122,13 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# A connection the server ended (a restart, a fail-over) is replaced before a request uses
+# it. On PostgreSQL the portal's backend checks the socket for that, without a round trip
+# (privacy_portal/postgresql/base.py); a server that vanished without closing its
+# connections fails one request per process (the 503 page) before they are replaced.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "privacy_portal.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
