@@ -93,7 +93,9 @@ class Server:
     """The portal under gunicorn on 127.0.0.1, on a migrated database with the demo loaded.
 
     `env` adds to (or overrides) the production environment; `log` receives gunicorn's
-    output (default: this process's stderr).
+    output (default: this process's stderr). `root` runs another checkout of the portal
+    (e.g. a `git worktree` of an older commit); `app` serves another WSGI application, and
+    `prepare=False` leaves the database and static files as they are (both for bench.bare).
     """
 
     def __init__(
@@ -103,7 +105,13 @@ class Server:
         *,
         env: dict[str, str] | None = None,
         log: IO | None = None,
+        root: Path = ROOT,
+        app: str = "bench.wsgi",
+        prepare: bool = True,
     ):
+        self.root = root
+        self.app = app
+        self.prepare = prepare
         self.port = free_port()
         # Static files of its own: collecting into the project's folder would race with
         # tests and runservers reading it.
@@ -116,7 +124,7 @@ class Server:
     def manage(self, *args: str) -> None:
         subprocess.run(
             [sys.executable, "manage.py", *args],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             check=True,
             stdout=self.log or subprocess.DEVNULL,  # e.g. the demo login: not for a benchmark
@@ -132,15 +140,16 @@ class Server:
         return self
 
     def start(self) -> None:
-        self.manage("migrate", "--noinput", "-v0")
-        self.manage("load_demo", "-v0", "--password-file", os.devnull)
-        self.manage("collectstatic", "--noinput", "-v0")
+        if self.prepare:
+            self.manage("migrate", "--noinput", "-v0")
+            self.manage("load_demo", "-v0", "--password-file", os.devnull)
+            self.manage("collectstatic", "--noinput", "-v0")
         self.process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "bench.wsgi",
+                self.app,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
@@ -150,7 +159,7 @@ class Server:
                 "--log-level",
                 "warning",
             ],
-            cwd=ROOT,
+            cwd=self.root,
             env=self.env,
             stdout=self.log,
             stderr=self.log,
