@@ -8,10 +8,12 @@ postgres://postgres@127.0.0.1:5432/portal_bench_stack): in a bare Django project
 startproject's middleware) and in the portal (bench.settings: every middleware, the rate
 limiter counting in a redis-server of the benchmark's own, the database health check).
 `--compare PATH` adds the portal of another checkout (a `git worktree` of an older commit)
-for before/after figures. wrk (https://github.com/wg/wrk, `apt install wrk`) drives each in
-turn, keep-alive, rounds interleaved (each round starts with the next server). Printed:
-requests/s, the workers' CPU time per request (less sensitive than requests/s to whatever
-else the machine runs), and each round's ratio to the bare project, with medians and spread.
+for before/after figures; `--cache-url locmemcache://` counts the rate limits in each
+process instead (no Redis, as without CACHE_URL). wrk (https://github.com/wg/wrk,
+`apt install wrk`) drives each in turn, keep-alive, rounds interleaved (each round starts
+with the next server). Printed: requests/s, the workers' CPU time per request (less
+sensitive than requests/s to whatever else the machine runs), and each round's ratio to the
+bare project, with medians and ranges.
 """
 
 import argparse
@@ -72,6 +74,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 2) * 2)
     parser.add_argument("--compare", type=Path, help="another checkout of the portal")
+    parser.add_argument("--cache-url", help="default: a redis-server of the benchmark's own")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         parser.error("wrk is not installed (apt install wrk)")
@@ -81,7 +84,7 @@ def main() -> int:
     script.write_text(POST)
 
     with RedisServer(free_port()) as redis:
-        env = {"CACHE_URL": redis.url}
+        env = {"CACHE_URL": args.cache_url or redis.url}
         specs = {BARE: {"app": "django.core.wsgi:get_wsgi_application()", "prepare": False}}
         specs[BARE]["env"] = {**env, "DJANGO_SETTINGS_MODULE": "bench.bare"}
         if args.compare:
@@ -108,7 +111,8 @@ def main() -> int:
             script.unlink()
 
     print(
-        f"POST /bench/insert/ (one INSERT), gunicorn {args.workers} workers, PostgreSQL, Redis, "
+        f"POST /bench/insert/ (one INSERT), gunicorn {args.workers} workers, PostgreSQL, "
+        f"cache {'Redis' if not args.cache_url else args.cache_url}, "
         f"wrk {args.connections} connections, {args.rounds} interleaved rounds of "
         f"{args.seconds} s; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
