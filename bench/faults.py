@@ -21,6 +21,8 @@ database  The portal under gunicorn while clients submit requests and cookie dec
           with Retry-After (JSON for JSON clients), /healthz 503; then the database is back,
           pages answer 200, and nothing is half-written: every stored request has its event
           and its mail, every accepted answer is stored, no mail points at a missing request.
+          Then the database ends every session while the portal is idle, as a restart does:
+          the next decisions and health checks answer 200 at once (no 503 on the way).
 erasure   An erasure runs in a child process that is SIGKILLed after every app's source has
           erased its records, inside the erasure's transaction. Nothing was erased (the
           subject's records are as before, no erasure items, no event); running the erasure
@@ -315,13 +317,17 @@ def database_cut(database_url: str, *, allow: bool) -> int:
     admin = urlparse(database_url)._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}')
-        if allow:
-            return 0
-        ended = conn.execute(
+    return 0 if allow else database_sessions_end(database_url)
+
+
+def database_sessions_end(database_url: str) -> int:
+    """End every session of the database (what a restart does to them); how many there were."""
+    admin = urlparse(database_url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        return conn.execute(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = %s",
-            [name],
+            [database_name(database_url)],
         ).fetchone()[0]
-    return ended
 
 
 class Clients:
@@ -455,6 +461,19 @@ def scenario_database(database_url: str, log) -> bool:
             time.sleep(1)
         after = {path: fetch(server.port, "GET", path)[0] for path in PAGES}
         report.check("pages answer 200 again", set(after.values()) == {200}, after)
+        # A restart while the portal is idle: each worker's open connection is ended, and
+        # each worker must notice before its next request's first query.
+        ended = database_sessions_end(database_url)
+        time.sleep(0.5)
+        first = [browser.decide()[0] for _ in range(4)] + [
+            fetch(server.port, "GET", "/healthz")[0] for _ in range(4)
+        ]
+        report.check(
+            "after the database ended every session while the portal was idle (a restart), "
+            "the next decisions and health checks answer 200 (no 503)",
+            ended > 0 and set(first) == {200},
+            f"{ended} sessions ended, answers {first}",
+        )
 
     statuses: dict[str, dict[int, int]] = {}
     for kind, _key, status in clients.answers:

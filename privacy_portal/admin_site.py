@@ -35,7 +35,7 @@ from .dashboard_views import dashboard_context
 from .ratelimit import (
     rate_limit_address,
     rate_limit_count,
-    rate_limit_exceeded,
+    rate_limits_exceeded,
     too_many_response,
 )
 
@@ -110,9 +110,8 @@ def login_blocked(*, username: str, address: str) -> bool:
 
 
 def login_failure_count(*, username: str, address: str) -> None:
-    window = _window()
-    rate_limit_exceeded(USERNAME_SCOPE, username, limit=0, window=window)
-    rate_limit_exceeded(ADDRESS_SCOPE, address, limit=0, window=window)
+    hits = [(USERNAME_SCOPE, username, 0), (ADDRESS_SCOPE, address, 0)]
+    rate_limits_exceeded(hits, window=_window())
 
 
 def staff_session_start(request: HttpRequest) -> None:

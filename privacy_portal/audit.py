@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from consent.visitor import client_ip
 
+from .admin_middleware import admin_request
 from .hashing import email_hash
 from .models import StaffAction
 
@@ -112,10 +113,14 @@ def command_action_log(*, command: str, model: str, method: str = "EXPORT") -> S
 
 
 class StaffAuditMiddleware:
+    """Log the admin's requests about a model; public requests pass straight through."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not admin_request(request):
+            return self.get_response(request)
         response = self.get_response(request)
         staff_action_log(request, response)
         return response

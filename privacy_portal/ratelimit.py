@@ -1,10 +1,11 @@
 """Rate limits shared by every process through the configured cache.
 
-A fixed window per (scope, key): the first hit adds the counter, later hits increment it
-atomically (cache.add / cache.incr are atomic in Redis and in the local-memory cache), so
-two app servers sharing Redis (CACHE_URL) count together. Keys are hashed: no address is
-stored. While Redis is away each process counts on its own (privacy_portal/shared_cache.py),
-so a limit is then granted once per process: a documented trade for not failing requests.
+A fixed window per (scope, key): each hit adds one to the window's counter atomically, so
+two app servers sharing Redis (CACHE_URL) count together. On Redis the hits one call counts
+cost one round trip (`RedisCache.incr_window`, a Lua script); any other cache counts them
+with add and incr in the process (`counter_incr`). Keys are hashed: no address is stored.
+While Redis is away each process counts on its own (privacy_portal/shared_cache.py), so a
+limit is then granted once per process: a documented trade for not failing requests.
 
 Two layers use it:
 - `RateLimitMiddleware` counts every public POST and every request to a page reached by a
@@ -36,6 +37,7 @@ from django.utils.translation import gettext as _
 from consent.visitor import client_ip
 
 from .hashing import email_normalise
+from .shared_cache import counter_incr
 from .views import wants_json
 
 logger = logging.getLogger("privacy_portal.security")
@@ -67,17 +69,22 @@ def rate_limit_address(request: HttpRequest) -> str:
     return f"{ipaddress.IPv6Address(int(parsed) >> 64 << 64)}/64"
 
 
+def rate_limits_exceeded(hits: list[tuple[str, str, int]], *, window: int = 3600) -> bool:
+    """Count one hit for each (scope, key, limit), all in one cache round trip; True once
+    more than its limit fell in the window for any of them."""
+    now = time.time()
+    keys = [_cache_key(scope, key, window, now) for scope, key, _limit in hits]
+    incr_window = getattr(cache, "incr_window", None)  # the shared Redis: one round trip
+    if incr_window is not None:
+        counts = incr_window(keys, window)
+    else:
+        counts = [counter_incr(cache, key, window=window) for key in keys]
+    return any(count > limit for count, (_s, _k, limit) in zip(counts, hits, strict=True))
+
+
 def rate_limit_exceeded(scope: str, key: str, *, limit: int, window: int = 3600) -> bool:
     """Count one hit for `key` in `scope`; True once more than `limit` fell in the window."""
-    cache_key = _cache_key(scope, key, window, time.time())
-    if cache.add(cache_key, 1, window):
-        return limit < 1
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr: this hit opens a new window
-        cache.add(cache_key, 1, window)
-        count = 1
-    return count > limit
+    return rate_limits_exceeded([(scope, key, limit)], window=window)
 
 
 def rate_limit_count(scope: str, key: str, *, window: int = 3600) -> int:
@@ -89,11 +96,11 @@ def rate_limit_request(
     request: HttpRequest, scope: str, *, per_ip: int, email: str = "", per_email: int = 0
 ) -> bool:
     """True when this client (or this e-mail address) has posted too often this hour."""
-    over = rate_limit_exceeded(f"{scope}:ip", rate_limit_address(request), limit=per_ip)
+    hits = [(f"{scope}:ip", rate_limit_address(request), per_ip)]
     if email and per_email:
         # Every spelling of one mailbox counts as that mailbox (privacy_portal.hashing).
-        address = email_normalise(email)
-        over = rate_limit_exceeded(f"{scope}:email", address, limit=per_email) or over
+        hits.append((f"{scope}:email", email_normalise(email), per_email))
+    over = rate_limits_exceeded(hits)
     if over:
         logger.warning("rate limit: %s submissions over the hourly limit", scope)
     return over

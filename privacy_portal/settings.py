@@ -86,10 +86,12 @@ MIDDLEWARE = [
     # Before CSRF, so refused attempts are counted too.
     "privacy_portal.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The signed-in user, its second factor, the audit log and messages: under /admin/ only
+    # (no public page reads them; privacy_portal/admin_middleware.py).
+    "privacy_portal.admin_middleware.AdminAuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "privacy_portal.audit.StaffAuditMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "privacy_portal.admin_middleware.AdminMessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it sees a view's exception first: the database being away is a friendly 503.
     "privacy_portal.middleware.DatabaseUnavailableMiddleware",
@@ -122,7 +124,13 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# A connection the server ended (a restart, a fail-over) is replaced before a request uses
+# it. On PostgreSQL the portal's backend checks the socket for that, without a round trip
+# (privacy_portal/postgresql/base.py); a server that vanished without closing its
+# connections fails one request per process (the 503 page) before they are replaced.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "privacy_portal.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------

@@ -20,18 +20,24 @@ CACHE_URL, that does so:
   publication) are deleted in Redis then too, so it serves nothing the portal dropped.
 - The outage is logged once when a process notices it and once when Redis is back;
   `/healthz` reports it (`shared_cache_reachable`).
+
+Counters (the rate limits) cost one round trip on Redis: `RedisCache.incr_window` adds one
+to each of its keys and starts the expiry of a new one in a single Lua script, where
+Django's add-then-incr would take three (SET NX, then EXISTS and INCRBY).
+`counter_incr` counts the same way in any other cache (add, else incr: no network).
 """
 
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends import redis as django_redis
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils.functional import cached_property
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -65,6 +71,34 @@ class _Outage:
 _outages: dict[str, _Outage] = {}
 _outages_lock = threading.Lock()
 
+# One more hit on each key; a key that this hit created expires ARGV[1] seconds from now.
+# A script runs atomically in Redis: exactly one hit creates a key, and it starts the expiry,
+# so no counter is left without one.
+INCR_WINDOW_SCRIPT = """
+local counts = {}
+for index, key in ipairs(KEYS) do
+    local count = redis.call('INCR', key)
+    if count == 1 then
+        redis.call('EXPIRE', key, ARGV[1])
+    end
+    counts[index] = count
+end
+return counts
+"""
+
+
+def counter_incr(backend: BaseCache, key: str, *, window: int, version: int | None = None) -> int:
+    """Add one to the counter `key` in any Django cache and return it; a counter this hit
+    creates expires `window` seconds from now. Add, else incr: both are atomic in Django's
+    caches, so two threads counting at once lose no hit."""
+    if backend.add(key, 1, window, version=version):
+        return 1
+    try:
+        return backend.incr(key, version=version)
+    except ValueError:  # expired between add and incr: this hit opens a new window
+        backend.add(key, 1, window, version=version)
+        return 1
+
 
 class RedisCache(django_redis.RedisCache):
     """Django's Redis cache that answers from this process's memory while Redis is away."""
@@ -85,14 +119,23 @@ class RedisCache(django_redis.RedisCache):
 
     def _either(self, name: str, *args, **kwargs):
         """Django's Redis backend's `name`, or the fallback's while Redis is away."""
+        return self._redis_or_memory(
+            lambda: getattr(super(RedisCache, self), name)(*args, **kwargs),
+            lambda memory: getattr(memory, name)(*args, **kwargs),
+        )
+
+    def _redis_or_memory(
+        self, on_redis: Callable[[], Any], in_memory: Callable[[LocMemCache], Any]
+    ):
+        """`on_redis()`, or `in_memory(fallback)` while Redis is away."""
         outage = self._outage
         if outage.away():
-            return getattr(outage.fallback, name)(*args, **kwargs)
+            return in_memory(outage.fallback)
         try:
-            result = getattr(super(), name)(*args, **kwargs)
+            result = on_redis()
         except RedisError as error:
             self._down(error)
-            return getattr(outage.fallback, name)(*args, **kwargs)
+            return in_memory(outage.fallback)
         if outage.since is not None:
             self._up()
         return result
@@ -163,6 +206,29 @@ class RedisCache(django_redis.RedisCache):
             return False
         self._up()
         return True
+
+    @cached_property
+    def _incr_window_script(self):
+        # Sent as EVALSHA; redis-py loads the script once into a Redis that does not know it.
+        return self._cache.get_client(write=True).register_script(INCR_WINDOW_SCRIPT)
+
+    def incr_window(
+        self, keys: Sequence[str], window: int, version: int | None = None
+    ) -> list[int]:
+        """Add one to each counter in `keys` and return their counts, in one round trip;
+        a counter this hit creates expires `window` seconds from now. The counts are plain
+        integers, which `get` reads. While Redis is away the process counts in its memory."""
+
+        def on_redis() -> list[int]:
+            made = [self.make_and_validate_key(key, version=version) for key in keys]
+            return [int(count) for count in self._incr_window_script(keys=made, args=[window])]
+
+        return self._redis_or_memory(
+            on_redis,
+            lambda memory: [
+                counter_incr(memory, key, window=window, version=version) for key in keys
+            ],
+        )
 
     # Django's cache API, each call through _either.
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):

@@ -1,6 +1,7 @@
 """Fixtures shared by the whole suite, and the CI rule for browser and HTML-checker tests."""
 
 import os
+import runpy
 import subprocess
 import sys
 import uuid
@@ -117,6 +118,24 @@ def redis_server():
 
     with RedisServer(free_port()) as server:
         yield server
+
+
+# The tests' interval between attempts to reach a Redis that was away (own_redis).
+REDIS_RETRY = 0.05
+
+
+@pytest.fixture
+def own_redis(redis_server, settings, monkeypatch):
+    """The portal's cache as the settings build it for CACHE_URL=redis://..., on this test's
+    own redis-server; Redis is tried again every REDIS_RETRY seconds after a failure."""
+    import privacy_portal.settings
+    from privacy_portal import shared_cache
+
+    monkeypatch.setenv("CACHE_URL", redis_server.url)
+    monkeypatch.setattr(shared_cache, "RETRY_SECONDS", REDIS_RETRY)
+    monkeypatch.setattr(shared_cache, "_outages", {})
+    settings.CACHES = runpy.run_path(privacy_portal.settings.__file__)["CACHES"]
+    return redis_server
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ public pages with the flows that reach those opened from mailed links."""
 
 import re
 import socket
+import uuid
 from collections.abc import Callable
 from html import unescape
 from html.parser import HTMLParser
@@ -28,6 +29,28 @@ def redis_answers() -> bool:
             return connection.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+def redis_commands(port: int, action: Callable[[], object]) -> list[str]:
+    """The commands clients sent to the redis-server on `port` while `action` ran, as
+    Redis's MONITOR saw them: one per command a client sent, none for what a Lua script
+    runs inside Redis (that costs no round trip)."""
+    import redis
+
+    marker = f"end-of-action-{uuid.uuid4().hex}"
+    commands = []
+    with (
+        redis.Redis("127.0.0.1", port, socket_timeout=5) as watcher,
+        redis.Redis("127.0.0.1", port, socket_timeout=5) as sender,
+    ):
+        sender.ping()  # its connection's handshake before watching, so it is not listed
+        with watcher.monitor() as monitor:  # watching from here on
+            action()
+            sender.echo(marker)
+            while marker not in (seen := monitor.next_command())["command"]:
+                if seen["client_type"] != "lua":
+                    commands.append(seen["command"])
+    return commands
 
 
 def visible_text(html: str) -> str:

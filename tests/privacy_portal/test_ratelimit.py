@@ -7,12 +7,13 @@ import uuid
 from http import HTTPStatus
 
 import pytest
+import redis
 from django.core.cache import cache
 from django.test import Client
 
 from requests_app.models import ContactMessage
 from tests.conftest import run_manage
-from tests.helpers import public_paths, redis_answers
+from tests.helpers import public_paths, redis_answers, redis_commands
 from tests.privacy_portal.test_forms import ADDRESS_FORMS, fullwidth
 
 pytestmark = pytest.mark.django_db
@@ -257,3 +258,82 @@ def test_the_per_address_limit_counts_every_spelling_of_one_address(
             answers.append(entry.post(client, address).status_code)
 
     assert answers == [HTTPStatus.SEE_OTHER] * 3 + [HTTPStatus.TOO_MANY_REQUESTS]
+
+
+# --- On Redis: one round trip per count (issue 14) ----------------------------------------------
+DECISION = {"action": "reject_all", "scope": "prompt", "next": "/"}
+CONTACT = {"name": "Alice", "email": "alice@example.org", "message": "Hello"}
+
+
+def verbs(commands: list[str]) -> list[str]:
+    return [command.split()[0].upper() for command in commands]
+
+
+@pytest.mark.parametrize(
+    ("path", "data"), [("/consent/", DECISION), ("/contact/", {})], ids=["decision", "invalid"]
+)
+def test_a_limited_post_costs_one_redis_round_trip(path, data, own_redis, demo_policy):
+    client = Client()
+    client.post(path, data)  # the first loads the script and fills the process's own copies
+
+    commands = redis_commands(own_redis.port, lambda: client.post(path, data))
+
+    assert verbs(commands) == ["EVALSHA"], commands
+
+
+def test_a_submission_counts_its_hourly_limits_in_one_more_round_trip(own_redis, demo_policy):
+    client = Client()
+    client.post("/contact/", {})
+
+    commands = redis_commands(own_redis.port, lambda: client.post("/contact/", CONTACT))
+
+    # The minute's count before the view, the hour's per address and per e-mail in the view.
+    assert verbs(commands) == ["EVALSHA", "EVALSHA"], commands
+    assert ContactMessage.objects.get().email == CONTACT["email"]
+
+
+def test_reading_a_page_costs_no_redis_round_trip(own_redis, demo_policy):
+    client = Client()
+    client.get("/contact/")
+
+    assert redis_commands(own_redis.port, lambda: client.get("/contact/")) == []
+
+
+def test_counts_in_redis_expire_with_their_window(own_redis, demo_policy):
+    Client().post("/contact/", CONTACT)
+
+    store = redis.Redis("127.0.0.1", own_redis.port)
+    ttls = {key: store.ttl(key) for key in own_redis.keys("*ratelimit*")}
+
+    minute = sorted(ttl for key, ttl in ttls.items() if ":minute:" in key)
+    hour = sorted(ttl for key, ttl in ttls.items() if ":minute:" not in key)
+    assert len(minute) == 1, ttls  # every public POST, per minute
+    assert 0 < minute[0] <= 60
+    assert len(hour) == 2, ttls  # the contact form's, per address and per e-mail
+    assert 60 < hour[0] <= hour[1] <= 3600
+
+
+def test_the_limit_and_its_retry_after_hold_on_redis(own_redis, low_limits, demo_policy):
+    client = Client()
+
+    answers = in_one_window(lambda: [client.post("/contact/", {}) for _ in "123"])
+
+    assert [answer.status_code for answer in answers] == [
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.BAD_REQUEST,
+        HTTPStatus.TOO_MANY_REQUESTS,
+    ]
+    assert 0 < int(answers[2].headers["Retry-After"]) <= 60
+
+
+def test_sign_in_failures_counted_in_redis_refuse_the_next_attempt(own_redis, settings):
+    # The admin reads the count (rate_limit_count) that the failures added to.
+    settings.LOGIN_FAILURES_PER_USERNAME = 2
+    settings.LOGIN_FAILURE_WINDOW_MINUTES = 10**6  # one window for the whole test
+
+    answers = [
+        Client().post("/admin/login/", {"username": "dana", "password": "wrong"}).status_code
+        for _ in "123"
+    ]
+
+    assert answers == [HTTPStatus.OK, HTTPStatus.OK, HTTPStatus.TOO_MANY_REQUESTS]

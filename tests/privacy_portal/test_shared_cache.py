@@ -9,7 +9,6 @@ refused), freezes (connections accepted, never answered) or starts again on the 
 import contextlib
 import datetime
 import logging
-import runpy
 import signal
 import time
 from http import HTTPStatus
@@ -21,28 +20,15 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-import privacy_portal.settings
 from consent.models import ConsentRecord, Registration
 from privacy_portal import shared_cache
 from privacy_portal.local_cache import LocalCache
 from privacy_portal.services import policy_draft_create, policy_publish
 from requests_app.models import ContactMessage, DataSubjectRequest
+from tests.conftest import REDIS_RETRY as RETRY
 from tests.helpers import link_in_mail, public_paths
 
 pytestmark = pytest.mark.django_db
-
-RETRY = 0.05  # the tests' interval between attempts to reach Redis again
-
-
-@pytest.fixture
-def own_redis(redis_server, settings, monkeypatch):
-    """The portal's cache as the settings build it for CACHE_URL=redis://..., on this test's
-    own redis-server; Redis is tried again every RETRY seconds after a failure."""
-    monkeypatch.setenv("CACHE_URL", redis_server.url)
-    monkeypatch.setattr(shared_cache, "RETRY_SECONDS", RETRY)
-    monkeypatch.setattr(shared_cache, "_outages", {})
-    settings.CACHES = runpy.run_path(privacy_portal.settings.__file__)["CACHES"]
-    return redis_server
 
 
 class Stalled(BaseException):
