@@ -61,7 +61,8 @@ class AnalyticsCspMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if (
-            settings.SECURE_CSP
+            conf.ga_measurement_id()  # first: without analytics, no cookie is read
+            and settings.SECURE_CSP
             and CSP.HEADER_ENFORCE not in response
             and google_allowed(consent_cookie_read(request))
         ):

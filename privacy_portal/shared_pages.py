@@ -45,6 +45,9 @@ PRIVATE = "private, no-cache"
 SHARED_PAGE_SECONDS = 5
 SHARED_PAGES = 256
 _pages = LocalCache(seconds=SHARED_PAGE_SECONDS, size=SHARED_PAGES)
+# The paths that answered a shared page (a few per policy version): any other request goes
+# on without its key being made, so the pages with forms pay nothing for this.
+_paths = LocalCache(seconds=24 * 60 * 60, size=4 * SHARED_PAGES)
 
 
 def shared_pages_forget() -> None:
@@ -120,18 +123,26 @@ class SharedPageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or visitor_known(request):
             return self.get_response(request)
-        key = (
+        key = None
+        if _paths.get(request.path):
+            key = self._key(request)
+            page = _pages.get(key)
+            if page is not None:
+                return page.answer(request)
+        response = self.get_response(request)
+        if _storable(response):
+            headers = tuple((name, value) for name, value in response.headers.items())
+            _pages.set(
+                key or self._key(request), SharedPage(response.content, headers, response["ETag"])
+            )
+            _paths.set(request.path, True)
+        return response
+
+    def _key(self, request: HttpRequest) -> tuple:
+        return (
             request.scheme,
             request.get_host(),  # refuses a host outside ALLOWED_HOSTS, as Django would
             request.get_full_path(),
             get_language_from_request(request),
             *(request.META.get(header, "") for header in self.vary),
         )
-        page = _pages.get(key)
-        if page is not None:
-            return page.answer(request)
-        response = self.get_response(request)
-        if _storable(response):
-            headers = tuple((name, value) for name, value in response.headers.items())
-            _pages.set(key, SharedPage(response.content, headers, response["ETag"]))
-        return response

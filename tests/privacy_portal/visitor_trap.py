@@ -34,8 +34,12 @@ class VisitorTrapMiddleware:
         # The outer middleware gets back what it set (the messages middleware stores them).
         if messages is not None:
             request._messages = messages
+        else:
+            del request._messages
         if user is not None:
             request.user = user
+        else:
+            del request.user
         session = getattr(request, "session", None)
         if session is not None and session.accessed:
             reads.append("session")
