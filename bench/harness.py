@@ -311,31 +311,3 @@ def drive(port: int, make_request: Callable, total: int, concurrency: int) -> di
         "statuses": statuses,
         "count": len(latencies),
     }
-
-
-def verdict_print(
-    runs: dict[str, list[dict]],
-    *,
-    target_case: str,
-    reference: str,
-    floor: str,
-    target: float,
-    what: str,
-    floor_what: str,
-) -> float:
-    """Print the target case's ratio to the reference in each round (and their median) and
-    at best, the verdict against `target`, and how far it gets towards the Django floor
-    (what Django's own protections leave of the reference). Returns the best ratio."""
-    ratios = [t["rps"] / r["rps"] for t, r in zip(runs[target_case], runs[reference], strict=True)]
-    rounds = " ".join(f"{r:.2f}" for r in ratios)
-    print(f"{what} per round: {rounds} (median {statistics.median(ratios):.2f})")
-    best = {name: max(r["rps"] for r in results) for name, results in runs.items()}
-    ratio = best[target_case] / best[reference]
-    verdict = "met" if ratio >= target else "MISSED"
-    print(f"{what}: {ratio:.2f} (target: at least {target}) -> {verdict}")
-    floor_ratio = best[floor] / best[reference]
-    print(
-        f"the floor for {floor_what}: {floor_ratio:.2f}; "
-        f"{target_case} reaches {ratio / floor_ratio:.2f} of it"
-    )
-    return ratio

@@ -8,7 +8,7 @@ postgres://postgres@127.0.0.1:5432/portal_bench_side; the anchor's is the same n
 `_anchor`):
 
 - the portal with production settings and, as deployed, a redis-server of its own as
-  CACHE_URL (`--no-redis`: per-process memory, as page_views.py measures it);
+  CACHE_URL (`--no-redis`: per-process memory);
 - the anchor (bench/anchor/): a project as `django-admin startproject` makes it, plus
   django-cookie-consent 1.0 with the portal's cookie categories, in a virtual environment of
   its own (var/bench-anchor-venv, made on the first run with the portal's Django, gunicorn
@@ -70,7 +70,6 @@ from harness import (
     free_port,
     recreate_database,
 )
-from page_views import first_visit_check
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/portal_bench_side"
 ANCHOR_DIR = Path(__file__).resolve().parent / "anchor"
@@ -235,6 +234,33 @@ def browser_post_headers(port: int, csrf_cookie: str | None) -> dict[str, str]:
     if csrf_cookie:
         headers["Cookie"] = f"csrftoken={csrf_cookie}"
     return headers
+
+
+def first_visit_check(port: int) -> str:
+    """What a new visitor gets, checked once: the whole page with the banner shown, the same
+    bytes for two new visitors, public for a CDN, no cookie set, no token, no nonce."""
+    answers = []
+    for _ in range(2):
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("GET", "/privacy/")
+        response = conn.getresponse()
+        answers.append((response, response.read()))
+    (response, body), (_second, second_body) = answers
+    html = body.decode()
+    problems = [
+        problem
+        for problem, failed in [
+            (f"status {response.status}", response.status != 200),
+            ("no banner shown", "data-consent-banner>" not in html),
+            ("not the same bytes for two new visitors", body != second_body),
+            ("not public", "public" not in (response.getheader("Cache-Control") or "")),
+            ("a cookie set", response.getheader("Set-Cookie") is not None),
+            ("a CSRF token in the page", "csrfmiddlewaretoken" in html),
+            ("a nonce", "nonce" in html + (response.getheader("Content-Security-Policy") or "")),
+        ]
+        if failed
+    ]
+    return ", ".join(problems) or f"ok ({len(html)} bytes of HTML)"
 
 
 def portal_consent_case(port: int) -> Case:
