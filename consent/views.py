@@ -150,9 +150,9 @@ def decide(request: HttpRequest) -> HttpResponse:
 @require_safe
 def banner(request: HttpRequest) -> JsonResponse:
     """The banner for this visitor as it is now, for the module to show when the visitor
-    reopens their cookie settings on a page where they have decided since it loaded."""
-    next_url = _safe_next(request, request.GET.get("next", ""))
-    return JsonResponse({"banner": banner_for(request).html(request, next_url=next_url)})
+    reopens their cookie settings on a page where they have decided since it loaded (the
+    module posts it by fetch, so its form's return address is never followed)."""
+    return JsonResponse({"banner": banner_for(request).html(request, next_url="/")})
 
 
 @never_cache

@@ -1,13 +1,12 @@
-// Cookie banner: the form posts by fetch; Google Analytics (Consent Mode v2, basic) and
-// <script type="text/plain" data-category> run only once consented; GPC is honoured.
+// Cookie banner: posts by fetch; Google Analytics (Consent Mode v2) and gated scripts run
+// only with consent; GPC is honoured.
 const $ = (selector, root = document) => root.querySelector(selector);
 const banner = () => $("[data-consent-banner]");
 // Data attributes, not ids: policy text can make ids.
 const config = JSON.parse($("script[data-consent-config]")?.textContent || "null");
 let { state, ga } = config || {};
-// stale: a decision was saved since the banner in the page was rendered (the answer brings a
-// new banner only when something is left to ask); reopening the settings fetches it then.
 let gaStarted, opener, stale;
+const asJson = { headers: { Accept: "application/json" } };
 const room = new ResizeObserver(() => $("html").style.setProperty("--cc", banner().offsetHeight + "px"));
 
 function gtag() {
@@ -61,11 +60,7 @@ function toggle(open, target) {
 async function send(form, action) {
   const data = new URLSearchParams(new FormData(form));
   data.set("action", action);
-  const response = await fetch(form.getAttribute("action"), {
-    method: "POST",
-    body: data,
-    headers: { Accept: "application/json" },
-  });
+  const response = await fetch(form.getAttribute("action"), { method: "POST", body: data, ...asJson });
   const body = await response.json();
   if (!response.ok) throw new Error(body.error);
   state = body.categories;
@@ -84,23 +79,17 @@ addEventListener("submit", (event) => {
   send(form, event.submitter?.value || "custom").catch((error) => ($(".cc-s", form).textContent = error.message));
 });
 
-// The banner as it is now, in place of a stale one.
-async function refresh() {
-  const next = encodeURIComponent(location.pathname + location.search);
-  const response = await fetch(`${config.banner}?next=${next}`, { headers: { Accept: "application/json" } });
-  if (!response.ok) throw new Error(response.statusText);
-  banner().outerHTML = (await response.json()).banner;
-  stale = false;
-}
-
 addEventListener("click", async (event) => {
   const link = event.target.closest("[data-consent-open]");
   if (!link || !banner()) return;
   event.preventDefault();
   opener = link;
-  // Without the current banner, the settings page shows the same choices.
-  if (stale) await refresh().catch(() => location.assign(link.href));
-  if (stale) return;
+  if (stale) {
+    const response = await fetch(config.banner, asJson).catch(() => null);
+    if (!response?.ok) return location.assign(link.href);
+    banner().outerHTML = (await response.json()).banner;
+    stale = false;
+  }
   $("details", banner()).open = true;
   toggle(true, $("[role=switch]:not(:disabled)", banner()));
 });
