@@ -72,10 +72,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A new visitor's first visit answered from this process's copy, like a static file:
+    # first, so the copy carries every header the stack below added (an HTTP request to an
+    # HTTPS-only site is redirected below and never stored).
+    "privacy_portal.shared_pages.SharedPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # A new visitor's first visit answered from this process's copy, like a static file.
-    "privacy_portal.shared_pages.SharedPageMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     # Google's analytics hosts, for visitors who have not refused analytics (consent/csp.py).
     "consent.csp.AnalyticsCspMiddleware",

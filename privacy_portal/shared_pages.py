@@ -95,7 +95,9 @@ class SharedPage:
 
     def answer(self, request: HttpRequest) -> HttpResponse:
         response = HttpResponse(self.content, headers=dict(self.headers))
-        return get_conditional_response(request, etag=self.etag, response=response) or response
+        if "HTTP_IF_NONE_MATCH" not in request.META:  # not a revalidation
+            return response
+        return get_conditional_response(request, etag=self.etag, response=response)
 
 
 def _storable(response: HttpResponse) -> bool:
@@ -109,9 +111,9 @@ def _storable(response: HttpResponse) -> bool:
 
 
 class SharedPageMiddleware:
-    """Answer a new visitor's GET from this process's copy of a shared page. Place it right
-    after WhiteNoise: what runs before it (HTTPS redirect, security headers, static files)
-    applies to every answer, what runs after it made the copy."""
+    """Answer a new visitor's GET from this process's copy of a shared page. Place it first:
+    the copy is the answer the whole stack below made (security headers included), and only
+    a 200 marked public is kept, so an HTTPS redirect or a static file never is."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response

@@ -181,3 +181,20 @@ def test_a_form_on_a_shared_page_returns_to_its_own_address(demo_policy):
     page = visitor(1).get("/privacy/?from=mail").text
 
     assert '<input type="hidden" name="next" value="/privacy/?from=mail">' in page
+
+
+def test_the_copy_keeps_the_security_headers_and_plain_http_is_still_redirected(
+    demo_policy, settings
+):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    visitor(1).get("/privacy/", secure=True)
+
+    copy = visitor(2).get("/privacy/", secure=True)
+    plain = visitor(3).get("/privacy/")
+
+    assert copy.status_code == HTTPStatus.OK
+    assert copy.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert copy.headers["X-Content-Type-Options"] == "nosniff"
+    assert plain.status_code == HTTPStatus.MOVED_PERMANENTLY
+    assert plain.headers["Location"] == "https://testserver/privacy/"
