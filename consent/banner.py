@@ -198,7 +198,7 @@ def _config_script(config: dict) -> SafeString:
     )
 
 
-def banner_assets_html(request: HttpRequest, *, next_url: str | None = None) -> SafeString:
+def banner_assets_html(request: HttpRequest) -> SafeString:
     """What `{% consent_banner %}` puts on a page: the banner's stylesheet, the banner (shown
     until a decision exists), its configuration for the module, the module, and the Google
     Analytics loader when — and only when — analytics consent exists.
@@ -219,7 +219,7 @@ def banner_assets_html(request: HttpRequest, *, next_url: str | None = None) -> 
     return render_to_string(
         "consent/_banner_assets.html",
         {
-            "banner_html": banner.html(request, next_url=next_url),
+            "banner_html": banner.html(request),
             "consent_config": config,
             "config_script": _config_script(config),
         },
