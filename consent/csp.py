@@ -52,8 +52,12 @@ def google_allowed(state: ConsentState | None) -> bool:
 class AnalyticsCspMiddleware:
     """Sends, for a visitor for whom google_allowed(), the project's policy with Google's
     analytics hosts added. Place it right after Django's ContentSecurityPolicyMiddleware:
-    it answers first, and Django's middleware leaves a policy header a response already has
-    (as it does for a view that sets its own)."""
+    it answers first, and Django's middleware leaves a policy header a response already has.
+
+    A view that needs a policy of its own sets the Content-Security-Policy header itself
+    (left alone here too); one decorated with Django's csp_override gets this policy instead
+    of its own on the pages of visitors who may reach Google (the decorator's choice is not
+    visible through a public API)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
