@@ -265,8 +265,7 @@ def first_visit_check(port: int) -> str:
 
 def portal_consent_case(port: int) -> Case:
     """POST /consent/ as the banner of a first visit posts it, "Accept all" pressed: its own
-    hidden fields, and the CSRF pair of that visit if the page had one (the portal's banner
-    carries none: it checks the origin instead), with no cookie at all otherwise."""
+    hidden fields, no cookie and no token (the portal checks the origin instead)."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("GET", "/privacy/")
     response = conn.getresponse()
@@ -274,10 +273,6 @@ def portal_consent_case(port: int) -> Case:
     form.feed(response.read().decode())
     if form.action is None:
         raise RuntimeError("no banner form (data-consent-form) on a first visit to /privacy/")
-    cookies = " ".join(response.msg.get_all("Set-Cookie") or [])
-    cookie = re.search(r"csrftoken=([^;]+)", cookies)
-    token = form.fields.get("csrfmiddlewaretoken")
-    csrf_cookie = cookie.group(1) if cookie and token else None
     body = urlencode({**form.fields, "action": "accept_all"})
     return Case(
         PORTAL_CONSENT,
@@ -286,7 +281,7 @@ def portal_consent_case(port: int) -> Case:
         urlparse(form.action).path or "/consent/",
         303,
         body,
-        browser_post_headers(port, csrf_cookie),
+        browser_post_headers(port, None),
         expect="portal_consent=",
     )
 
